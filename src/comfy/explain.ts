@@ -51,7 +51,8 @@ function nodeErrorSentence(nodeId: string, classType: string, item: NodeErrorIte
     case 'value_not_in_list': {
       const received = item.extra_info['received_value'];
       const options = optionsOf(item);
-      const list = options ? ` (${MODEL_INPUTS.has(inputName) ? 'installed' : 'options'}: ${listPreview(options)})` : '';
+      const label = MODEL_INPUTS.has(inputName) ? 'installed' : 'options';
+      const list = !options ? '' : options.length === 0 ? ` (none ${label})` : ` (${label}: ${listPreview(options)})`;
       return MODEL_INPUTS.has(inputName)
         ? `${friendly} "${String(received)}" is not installed on this server${list}`
         : `${friendly} "${String(received)}" is not one this server offers${list}`;

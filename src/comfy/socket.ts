@@ -24,6 +24,8 @@ export interface ComfySocketEvents {
   /** The socket came back after a drop: events may have been missed, so watchers re-check /history. */
   reconnected: [];
   down: [Error];
+  /** A pong arrived: the connection is alive, however quiet. */
+  heartbeat: [];
 }
 
 /**
@@ -92,7 +94,10 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
     this.socket = socket;
     socket.on('open', () => this.onOpen(socket));
     socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    socket.on('pong', () => clearTimeout(this.pongDeadline));
+    socket.on('pong', () => {
+      clearTimeout(this.pongDeadline);
+      this.emit('heartbeat');
+    });
     socket.on('error', (error) => this.emit('down', error));
     // Reconnecting only after 'close' matters: a new socket with the same clientId opened while the old one is
     // still closing gets unregistered by the server when the old close completes, and then hears nothing.

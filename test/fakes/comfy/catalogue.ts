@@ -4,6 +4,7 @@ type Spec = [unknown, Record<string, unknown>?];
 
 interface NodeDef {
   required: Record<string, Spec>;
+  hidden?: Record<string, string>;
   optional?: Record<string, Spec>;
   output?: string[];
   outputNode?: boolean;
@@ -29,6 +30,7 @@ const FLOAT = (defaultValue: number, min: number, max: number, step = 0.01): Spe
 const STRING = (defaultValue = '', multiline = false): Spec => ['STRING', { default: defaultValue, multiline }];
 const BOOLEAN = (defaultValue: boolean): Spec => ['BOOLEAN', { default: defaultValue }];
 const MAX_SEED = 0xffffffffffffffff;
+const PNG_INFO = { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' };
 
 function definitions(options: CatalogueOptions): Record<string, NodeDef> {
   const images: Spec = ['IMAGE', { tooltip: 'The images to save.' }];
@@ -47,8 +49,8 @@ function definitions(options: CatalogueOptions): Record<string, NodeDef> {
       output: ['LATENT'], category: 'sampling',
     },
     VAEDecode: { required: { samples: ['LATENT'], vae: ['VAE'] }, output: ['IMAGE'], category: 'latent' },
-    SaveImage: { required: { images, filename_prefix: prefix }, outputNode: true, category: 'image' },
-    PreviewImage: { required: { images }, outputNode: true, category: 'image' },
+    SaveImage: { required: { images, filename_prefix: prefix }, hidden: PNG_INFO, outputNode: true, category: 'image' },
+    PreviewImage: { required: { images }, hidden: PNG_INFO, outputNode: true, category: 'image' },
     LoadImage: { required: { image: [options.inputFiles(), { image_upload: true }] }, output: ['IMAGE', 'MASK'], category: 'image' },
     SVD_img2vid_Conditioning: {
       required: {
@@ -60,7 +62,7 @@ function definitions(options: CatalogueOptions): Record<string, NodeDef> {
     VideoLinearCFGGuidance: { required: { model: ['MODEL'], min_cfg: FLOAT(1, 0, 100, 0.5) }, output: ['MODEL'], category: 'sampling/video_models' },
     SaveAnimatedWEBP: {
       required: { images, filename_prefix: prefix, fps: FLOAT(6, 0.01, 1000), lossless: BOOLEAN(true), quality: INT(80, 0, 100), method: [['default', 'fastest', 'slowest'], {}] },
-      outputNode: true, category: 'image/animation',
+      hidden: PNG_INFO, outputNode: true, category: 'image/animation',
     },
     SaveAnimatedPNG: { required: { images, filename_prefix: prefix, fps: FLOAT(6, 0.01, 1000), compress_level: INT(4, 0, 9) }, outputNode: true, category: 'image/animation' },
     EmptyImage: { required: { width: INT(512, 1, 16384), height: INT(512, 1, 16384), batch_size: INT(1, 1, 4096), color: INT(0, 0, 0xffffff) }, output: ['IMAGE'], category: 'image' },
@@ -92,8 +94,12 @@ export function buildObjectInfo(options: CatalogueOptions): ObjectInfo {
   for (const [name, def] of Object.entries(definitions(options))) {
     const output = def.output ?? [];
     info[name] = {
-      input: { required: def.required, ...(def.optional ? { optional: def.optional } : {}) },
-      input_order: { required: Object.keys(def.required), ...(def.optional ? { optional: Object.keys(def.optional) } : {}) },
+      input: { required: def.required, ...(def.optional ? { optional: def.optional } : {}), ...(def.hidden ? { hidden: def.hidden } : {}) },
+      input_order: {
+        required: Object.keys(def.required),
+        ...(def.optional ? { optional: Object.keys(def.optional) } : {}),
+        ...(def.hidden ? { hidden: Object.keys(def.hidden) } : {}),
+      },
       output, output_is_list: output.map(() => false), output_name: output, name, display_name: name,
       description: '', python_module: def.module ?? 'nodes', category: def.category ?? 'misc', output_node: def.outputNode ?? false,
     };

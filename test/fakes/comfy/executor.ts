@@ -128,6 +128,11 @@ export class Executor {
     const perOther = toRun.length - samplerCount > 0 ? otherMs / (toRun.length - samplerCount) : 0;
     const outputs: Record<string, UiOutput> = {};
     const executed: string[] = [];
+    const nodeStates: Record<string, Record<string, unknown>> = {};
+    const progressState = (id: string, value: number, max: number, stateName: 'running' | 'finished'): void => {
+      nodeStates[id] = { value, max, state: stateName, node_id: id, prompt_id: promptId, display_node_id: id, parent_node_id: null, real_node_id: id };
+      this.deps.send('progress_state', { prompt_id: promptId, nodes: structuredClone(nodeStates) }, sid);
+    };
     for (const id of order) {
       if (!alive()) return;
       const classType = String(entry.prompt[id]?.class_type);
@@ -141,6 +146,7 @@ export class Executor {
         continue;
       }
       if (this.interruptFlag) return this.finish(entry, messages, outputs, generation, ['execution_interrupted', { prompt_id: promptId, node_id: id, node_type: classType, executed, timestamp: Date.now() }]);
+      progressState(id, 0, 1, 'running');
       toClient('executing', { node: id, display_node: id, prompt_id: promptId });
       if (SAMPLERS.has(classType)) {
         const steps = options.steps ?? Number(entry.prompt[id]?.inputs?.['steps'] ?? 20);
@@ -156,6 +162,14 @@ export class Executor {
         await delay(perOther);
       }
       if (!alive()) return;
+      const prefix = entry.prompt[id]?.inputs?.['filename_prefix'];
+      if (entry.outputs.includes(id) && typeof prefix === 'string' && prefix.split('/').includes('..')) {
+        return this.finish(entry, messages, outputs, generation, ['execution_error', {
+          prompt_id: promptId, node_id: id, node_type: classType, executed,
+          exception_message: '**** ERROR: Saving image outside the output folder is not allowed.\n full_output_folder: /srv/comfy\n         output_dir: /srv/comfy/ComfyUI/output\n         commonpath: /srv/comfy\n',
+          exception_type: 'Exception', traceback: ['  File "/srv/comfy/ComfyUI/execution.py", line 496, in execute\n'], current_inputs: {}, current_outputs: order, timestamp: Date.now(),
+        }]);
+      }
       const failure = this.matchFailure(id, classType);
       if (failure) {
         this.deps.consumeFailure();
@@ -173,6 +187,7 @@ export class Executor {
         outputs[id] = ui;
         toClient('executed', { node: id, display_node: id, output: ui, prompt_id: promptId });
       }
+      progressState(id, 1, 1, 'finished');
     }
     return this.finish(entry, messages, outputs, generation, ['execution_success', { prompt_id: promptId, timestamp: Date.now() }]);
   }

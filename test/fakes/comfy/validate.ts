@@ -103,7 +103,7 @@ class Validator {
         const [sourceId, slot] = value;
         const source = this.prompt[sourceId];
         if (!source) {
-          errors.push({ type: 'exception_during_validation', message: 'Exception when validating node', details: `'${sourceId}'`, extra_info: { exception_type: 'KeyError', traceback: [] } });
+          errors.push({ type: 'exception_during_validation', message: 'Exception when validating node', details: `'${sourceId}'`, extra_info: { exception_type: 'KeyError', traceback: ['  File "/srv/comfy/ComfyUI/execution.py", line 788, in validate_inputs\n    o_class_type = prompt[o_id][\'class_type\']\n'] } });
           continue;
         }
         const sourceInfo = this.info[String(source.class_type)];

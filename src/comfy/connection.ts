@@ -1,0 +1,42 @@
+import { ComfyClient } from './client.js';
+import { parseServer, type ComfyServer, type ServerAuth } from './server.js';
+import { ComfySocket } from './socket.js';
+import { PromptWatcher, type PromptWatcherOptions } from './watcher.js';
+
+/** Everything needed to talk to one ComfyUI server: HTTP client, websocket and prompt watcher. */
+export interface ComfyConnection {
+  server: ComfyServer;
+  client: ComfyClient;
+  socket: ComfySocket;
+  watcher: PromptWatcher;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions extends PromptWatcherOptions {
+  clientId: string;
+  timeoutMs?: number;
+  pingIntervalMs?: number;
+}
+
+export function serverFromSettings(url: string, settings: { COMFYUI_TOKEN?: string | undefined; COMFYUI_QUERY_TOKEN?: string | undefined; COMFYUI_HEADERS: Record<string, string> }): ComfyServer {
+  const auth: ServerAuth = { headers: settings.COMFYUI_HEADERS };
+  if (settings.COMFYUI_TOKEN) auth.bearerToken = settings.COMFYUI_TOKEN;
+  if (settings.COMFYUI_QUERY_TOKEN) auth.queryToken = settings.COMFYUI_QUERY_TOKEN;
+  return parseServer(url, auth);
+}
+
+/** Opens the websocket in the background (it reconnects by itself); HTTP works at once. */
+export function connectComfy(server: ComfyServer, options: ConnectOptions): ComfyConnection {
+  const client = new ComfyClient({ server, clientId: options.clientId, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  const socket = new ComfySocket({ server, clientId: options.clientId, ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}) });
+  const watcher = new PromptWatcher(client, socket, options);
+  socket.start();
+  return {
+    server, client, socket, watcher,
+    async close() {
+      watcher.stop();
+      await socket.close();
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17–20 digits)');
+const csv = (fallback: string) => z.string().default(fallback).transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean));
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`).default(fallback);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+const HeadersSchema = z.preprocess((text) => {
+  if (text === undefined || text === '') return {};
+  try {
+    return JSON.parse(String(text));
+  } catch {
+    return 'not JSON';
+  }
+}, z.record(z.string(), z.string(), { error: 'must be a JSON object of header names to values, e.g. {"CF-Access-Client-Id":"…"}' }));
+
+/** Settings shared by the bot and the command-line tools (render, doctor). */
+const ComfySettings = {
+  COMFYUI_URL: csv('http://127.0.0.1:8188').pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })).min(1)),
+  COMFYUI_TOKEN: optional(z.string()),
+  COMFYUI_QUERY_TOKEN: optional(z.string()),
+  COMFYUI_HEADERS: HeadersSchema,
+  COMFYUI_TIMEOUT_MS: int(30_000, 1_000, 600_000),
+  TEMPLATES_DIR: optional(z.string()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+const BotSettings = {
+  ...ComfySettings,
+  DISCORD_TOKEN: z.string({ error: 'is missing: create a bot at https://discord.com/developers/applications → your app → Bot → Reset Token, and put it in .env' }).min(50, 'does not look like a bot token (copy it from the Developer Portal → Bot → Reset Token)'),
+  DISCORD_APP_ID: snowflake.or(z.undefined().refine(() => false, 'is missing: copy the Application ID from the Developer Portal → General Information')),
+  DISCORD_GUILD_ID: optional(snowflake),
+  DISCORD_API_URL: z.url().default('https://discord.com/api'),
+  DISCORD_ATTACHMENT_HOSTS: csv('cdn.discordapp.com,media.discordapp.net'),
+  DEFAULT_IMAGINE_TEMPLATE: z.string().default('txt2img'),
+  DEFAULT_IMG2VID_TEMPLATE: z.string().default('img2vid'),
+  COMFYUI_MAX_IN_FLIGHT: int(2, 1, 32),
+  SUBMITS_PER_MINUTE: int(120, 1, 10_000),
+  MAX_WAITING_PER_USER: int(5, 1, 1000),
+  ADMIN_ROLE_ID: optional(snowflake),
+  PROGRESS_EDIT_MS: int(2_000, 500, 60_000),
+  MAX_INPUT_IMAGE_BYTES: int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  MAX_INPUT_IMAGE_SIDE: int(4096, 64, 16_384),
+  DATA_DIR: z.string().default('./data'),
+};
+
+export const ComfyConfigSchema = z.object(ComfySettings);
+export const BotConfigSchema = z.object(BotSettings);
+export type ComfyConfig = z.infer<typeof ComfyConfigSchema>;
+export type BotConfig = z.infer<typeof BotConfigSchema>;
+
+export type ConfigResult<T> = { ok: true; config: T } | { ok: false; problems: string[] };
+
+/** Pure: parses an environment into config, or lists every problem (never throws, never prints). */
+export function parseConfig<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined>): ConfigResult<z.infer<T>> {
+  const result = schema.safeParse(env);
+  if (result.success) return { ok: true, config: result.data };
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
+  return { ok: false, problems };
+}
+
+/** Parses or exits 1 with every problem in one list: never a stack trace. */
+export function loadConfigOrExit<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined> = process.env): z.infer<T> {
+  const result = parseConfig(schema, env);
+  if (result.ok) return result.config;
+  process.stderr.write(`Configuration problems (see .env.example):\n${result.problems.map((problem) => `  - ${problem}`).join('\n')}\n`);
+  process.exit(1);
+}
+
+/** Secrets from config, so logs and messages can be scrubbed of them. */
+export function secretsOf(config: Partial<BotConfig>): string[] {
+  const secrets = [config.DISCORD_TOKEN, config.COMFYUI_TOKEN, config.COMFYUI_QUERY_TOKEN, ...Object.values(config.COMFYUI_HEADERS ?? {})];
+  for (const url of config.COMFYUI_URL ?? []) {
+    const parsed = new URL(url);
+    if (parsed.password) secrets.push(decodeURIComponent(parsed.password));
+  }
+  return secrets.filter((secret): secret is string => typeof secret === 'string' && secret.length >= 6);
+}
