@@ -1,0 +1,59 @@
+export type JobKind = 'imagine' | 'img2vid';
+
+/**
+ * waiting: in the bot's fair queue · submitted: inside ComfyUI (pending there) · running: ComfyUI runs it ·
+ * delivering: outputs are on their way to Discord · then one of done, failed, cancelled.
+ */
+export type JobState = 'waiting' | 'submitted' | 'running' | 'delivering' | 'done' | 'failed' | 'cancelled';
+
+export interface Requester {
+  id: string;
+  name: string;
+}
+
+/** Where the job came from and where its answer goes; opaque to the scheduler. */
+export interface JobOrigin {
+  guildId: string | null;
+  channelId: string | null;
+  interactionId: string;
+  interactionToken: string;
+  /** When Discord created the interaction (its token lives 15 minutes from then). */
+  interactionAt: number;
+  /** Largest attachment the interaction may upload, in bytes. */
+  attachmentLimit: number;
+}
+
+export interface JobProgress {
+  phase: 'queued' | 'started' | 'node' | 'sampling';
+  value?: number;
+  max?: number;
+  /** Position in ComfyUI's own queue when pending there. */
+  position?: number;
+}
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  template: string;
+  /** Parameters as the member gave them (validated); the template fills in the rest. */
+  params: Record<string, string | number | boolean>;
+  requester: Requester;
+  origin: JobOrigin;
+  state: JobState;
+  createdAt: number;
+  promptId?: string;
+  /** Resolved values actually sent (seed included), for the embed. */
+  values?: Record<string, string | number | boolean>;
+  progress?: JobProgress;
+  submittedAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Times ComfyUI lost this prompt (restart) and we sent it again. */
+  resubmits: number;
+}
+
+export const FINAL_STATES: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
+
+export function isActive(job: Job): boolean {
+  return !FINAL_STATES.has(job.state);
+}

@@ -1,0 +1,243 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import PQueue from 'p-queue';
+import { FairQueue } from './fair-queue.js';
+import { FINAL_STATES, type Job, type JobKind, type JobOrigin, type JobProgress, type Requester } from './job.js';
+
+/** What the scheduler needs from a backend (ComfyUI in production); no HTTP or Discord here. */
+export interface JobRunner<Result> {
+  /** Queues the job's workflow; resolves with the prompt id and the values actually sent. */
+  submit(job: Job): Promise<{ promptId: string; values: Record<string, string | number | boolean> }>;
+  /** Follows a submitted prompt to its end. */
+  follow(job: Job, onProgress: (progress: JobProgress) => void): Promise<Result>;
+  /** Removes a prompt pending in the backend, or interrupts it when it runs. */
+  cancel(job: Job): Promise<void>;
+  /** True for errors meaning "the backend is unreachable, try later" (the job is kept). */
+  isUnavailable(error: unknown): boolean;
+  /** True for errors meaning "the backend forgot this prompt" (a restart): submit again, once. */
+  isLost(error: unknown): boolean;
+}
+
+export interface SchedulerOptions {
+  maxInFlight: number;
+  submitsPerMinute: number;
+  maxWaitingPerUser: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  now?: () => number;
+}
+
+export interface NewJob {
+  kind: JobKind;
+  template: string;
+  params: Record<string, string | number | boolean>;
+  requester: Requester;
+  origin: JobOrigin;
+}
+
+export type CancelOutcome = 'removed' | 'deleted-from-comfy' | 'interrupted' | 'not-found' | 'not-yours' | 'finished';
+
+export class QuotaError extends Error {
+  override name = 'QuotaError';
+  constructor(readonly limit: number) {
+    super(`you already have ${limit} jobs waiting`);
+  }
+}
+
+export interface SchedulerEvents<Result> {
+  /** State or progress changed. */
+  update: [Job];
+  /** The backend finished the job: deliver `result`, then call `settle`. */
+  completed: [Job, Result];
+  failed: [Job, Error];
+  cancelled: [Job];
+  /** The backend is unreachable; jobs are kept and retried. Emitted once per outage. */
+  unavailable: [Error];
+  available: [];
+}
+
+/**
+ * Keeps waiting jobs in a fair (round-robin) queue and only `maxInFlight` prompts inside the backend, so the
+ * GPU always has its next prompt while fairness and cancellation still hold for everything else.
+ */
+export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
+  private readonly waiting = new FairQueue<Job>((job) => job.requester.id);
+  private readonly jobs = new Map<string, Job>();
+  private readonly submitQueue: PQueue;
+  private inFlight = 0;
+  private paused = false;
+  private inOutage = false;
+  private retryAttempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly cancelling = new Set<string>();
+  private readonly now: () => number;
+  private stopped = false;
+
+  constructor(private readonly runner: JobRunner<Result>, private readonly options: SchedulerOptions) {
+    super();
+    this.now = options.now ?? Date.now;
+    this.submitQueue = new PQueue({ concurrency: options.maxInFlight, intervalCap: options.submitsPerMinute, interval: 60_000 });
+  }
+
+  enqueue(input: NewJob): Job {
+    if (this.waiting.countFor(input.requester.id) >= this.options.maxWaitingPerUser) throw new QuotaError(this.options.maxWaitingPerUser);
+    const job: Job = { ...input, id: newJobId(), state: 'waiting', createdAt: this.now(), resubmits: 0 };
+    this.jobs.set(job.id, job);
+    this.waiting.push(job);
+    this.pump();
+    return job;
+  }
+
+  get(id: string): Job | undefined {
+    return this.jobs.get(id);
+  }
+
+  /** 1-based place in the bot's queue, counting prompts already inside ComfyUI; 0 once it is inside. */
+  positionOf(job: Job): number {
+    if (job.state !== 'waiting') return 0;
+    return this.waiting.positionOf(job.id) + this.inFlight;
+  }
+
+  /** Jobs inside the backend (oldest first), then waiting jobs in the order they will run. */
+  snapshot(): { active: Job[]; waiting: Job[] } {
+    const active = [...this.jobs.values()].filter((job) => job.state === 'submitted' || job.state === 'running' || job.state === 'delivering');
+    return { active: active.sort((a, b) => (a.submittedAt ?? 0) - (b.submittedAt ?? 0)), waiting: this.waiting.ordered() };
+  }
+
+  latestOf(userId: string): Job | undefined {
+    return [...this.jobs.values()].filter((job) => job.requester.id === userId && !FINAL_STATES.has(job.state)).at(-1);
+  }
+
+  async cancel(id: string, byUserId: string, isAdmin: boolean): Promise<CancelOutcome> {
+    const job = this.jobs.get(id);
+    if (!job) return 'not-found';
+    if (job.requester.id !== byUserId && !isAdmin) return 'not-yours';
+    if (FINAL_STATES.has(job.state) || job.state === 'delivering') return 'finished';
+    if (job.state === 'waiting') {
+      this.waiting.remove(job.id);
+      this.finish(job, 'cancelled');
+      this.emit('cancelled', job);
+      return 'removed';
+    }
+    this.cancelling.add(job.id);
+    const wasRunning = job.state === 'running';
+    await this.runner.cancel(job);
+    return wasRunning ? 'interrupted' : 'deleted-from-comfy';
+  }
+
+  /** Called by delivery when the job's outputs reached Discord (or could not). */
+  settle(job: Job, outcome: 'done' | 'failed'): void {
+    this.finish(job, outcome);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.submitQueue.clear();
+  }
+
+  private pump(): void {
+    while (!this.stopped && !this.paused && this.inFlight < this.options.maxInFlight && this.waiting.size > 0) {
+      const job = this.waiting.shift() as Job;
+      this.inFlight++;
+      void this.submitQueue.add(() => this.run(job));
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    try {
+      const { promptId, values } = await this.runner.submit(job);
+      Object.assign(job, { promptId, values, state: 'submitted', submittedAt: this.now() });
+      this.markAvailable();
+      this.emit('update', job);
+    } catch (error) {
+      this.inFlight--;
+      if (this.runner.isUnavailable(error)) {
+        this.waiting.unshift(job);
+        this.markUnavailable(error as Error);
+      } else {
+        this.fail(job, error as Error);
+        this.pump();
+      }
+      return;
+    }
+    await this.follow(job);
+  }
+
+  private async follow(job: Job): Promise<void> {
+    try {
+      const result = await this.runner.follow(job, (progress) => {
+        if (job.state === 'submitted' && progress.phase !== 'queued') {
+          job.state = 'running';
+          job.startedAt = this.now();
+        }
+        job.progress = progress;
+        this.emit('update', job);
+      });
+      this.release();
+      job.state = 'delivering';
+      job.finishedAt = this.now();
+      this.emit('update', job);
+      this.emit('completed', job, result);
+    } catch (error) {
+      this.release();
+      if (this.cancelling.has(job.id)) {
+        this.finish(job, 'cancelled');
+        this.emit('cancelled', job);
+      } else if (this.runner.isLost(error) && job.resubmits === 0) {
+        job.resubmits++;
+        job.state = 'waiting';
+        delete job.promptId;
+        this.waiting.unshift(job);
+        this.pump();
+      } else {
+        this.fail(job, error as Error);
+      }
+    }
+  }
+
+  private release(): void {
+    this.inFlight--;
+    this.pump();
+  }
+
+  private fail(job: Job, error: Error): void {
+    this.finish(job, 'failed');
+    this.emit('failed', job, error);
+  }
+
+  private finish(job: Job, state: 'done' | 'failed' | 'cancelled'): void {
+    job.state = state;
+    job.finishedAt ??= this.now();
+    this.cancelling.delete(job.id);
+    this.jobs.delete(job.id);
+    this.emit('update', job);
+  }
+
+  /** Pauses submissions, tells listeners once per outage, and tries again after a growing delay. */
+  private markUnavailable(error: Error): void {
+    if (this.paused) return;
+    this.paused = true;
+    if (!this.inOutage) {
+      this.inOutage = true;
+      this.emit('unavailable', error);
+    }
+    const base = this.options.retryBaseMs ?? 1_000;
+    const delay = Math.min(this.options.retryMaxMs ?? 30_000, base * 2 ** this.retryAttempt++) * (0.75 + Math.random() * 0.25);
+    this.retryTimer = setTimeout(() => {
+      this.paused = false;
+      this.pump();
+    }, delay);
+  }
+
+  private markAvailable(): void {
+    if (!this.inOutage) return;
+    this.inOutage = false;
+    this.retryAttempt = 0;
+    this.emit('available');
+  }
+}
+
+function newJobId(): string {
+  return randomBytes(4).readUInt32BE().toString(36).padStart(6, '0').slice(-6);
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { FairQueue } from '../../src/jobs/fair-queue.js';
+import type { Job, JobProgress } from '../../src/jobs/job.js';
+import { QuotaError, Scheduler, type JobRunner, type NewJob } from '../../src/jobs/scheduler.js';
+import { waitFor } from '../helpers.js';
+
+class Unavailable extends Error {}
+class Lost extends Error {}
+
+/** A backend whose prompts finish when the test says so. */
+class StubRunner implements JobRunner<string> {
+  submitted: string[] = [];
+  cancelled: string[] = [];
+  failSubmit: Error | undefined;
+  private readonly pending = new Map<string, { resolve: (value: string) => void; reject: (error: Error) => void; progress: (p: JobProgress) => void }>();
+
+  async submit(job: Job) {
+    if (this.failSubmit) throw this.failSubmit;
+    this.submitted.push(job.params['prompt'] as string);
+    return { promptId: `p-${job.id}-${job.resubmits}`, values: { ...job.params, seed: 1 } };
+  }
+  follow(job: Job, onProgress: (progress: JobProgress) => void): Promise<string> {
+    return new Promise((resolve, reject) => this.pending.set(job.params['prompt'] as string, { resolve, reject, progress: onProgress }));
+  }
+  async cancel(job: Job) {
+    this.cancelled.push(job.params['prompt'] as string);
+    this.pending.get(job.params['prompt'] as string)?.reject(new Error('interrupted'));
+  }
+  isUnavailable(error: unknown) { return error instanceof Unavailable; }
+  isLost(error: unknown) { return error instanceof Lost; }
+
+  start(prompt: string) { this.pending.get(prompt)?.progress({ phase: 'started' }); }
+  finish(prompt: string) { this.pending.get(prompt)?.resolve(`result ${prompt}`); }
+  lose(prompt: string) { this.pending.get(prompt)?.reject(new Lost('gone')); }
+  inside(prompt: string) { return this.pending.has(prompt); }
+}
+
+function newJob(user: string, prompt: string): NewJob {
+  return {
+    kind: 'imagine', template: 'txt2img', params: { prompt }, requester: { id: user, name: user },
+    origin: { guildId: 'g', channelId: 'c', interactionId: 'i', interactionToken: 't', interactionAt: 0, attachmentLimit: 1 },
+  };
+}
+
+function setup(maxInFlight = 1, maxWaitingPerUser = 10) {
+  const runner = new StubRunner();
+  const scheduler = new Scheduler(runner, { maxInFlight, submitsPerMinute: 1000, maxWaitingPerUser, retryBaseMs: 5, retryMaxMs: 10 });
+  const completed: string[] = [];
+  scheduler.on('completed', (job, result) => {
+    completed.push(result);
+    scheduler.settle(job, 'done');
+  });
+  return { runner, scheduler, completed };
+}
+
+describe('FairQueue', () => {
+  it('serves owners in turn, each in their own order', () => {
+    const queue = new FairQueue<{ id: string; owner: string }>((item) => item.owner);
+    for (const [id, owner] of [['a1', 'a'], ['a2', 'a'], ['a3', 'a'], ['b1', 'b'], ['c1', 'c'], ['b2', 'b']]) queue.push({ id: id as string, owner: owner as string });
+    expect(queue.ordered().map((item) => item.id)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3']);
+    expect(queue.positionOf('b2')).toBe(5);
+    expect(queue.remove('b1')?.id).toBe('b1');
+    expect([queue.shift()?.id, queue.shift()?.id, queue.shift()?.id, queue.shift()?.id, queue.shift()?.id, queue.shift()]).toEqual(['a1', 'b2', 'c1', 'a2', 'a3', undefined]);
+  });
+});
+
+describe('Scheduler', () => {
+  it('runs three members\' jobs round-robin', async () => {
+    const { runner, scheduler, completed } = setup();
+    for (const [user, prompt] of [['ann', 'a1'], ['ann', 'a2'], ['ann', 'a3'], ['bob', 'b1'], ['cy', 'c1'], ['bob', 'b2']]) scheduler.enqueue(newJob(user as string, prompt as string));
+    expect(scheduler.snapshot().waiting.map((job) => job.params['prompt'])).toEqual(['a2', 'b1', 'c1', 'a3', 'b2']);
+    for (const prompt of ['a1', 'a2', 'b1', 'c1', 'a3', 'b2']) {
+      await waitFor(() => runner.inside(prompt), `${prompt} to be submitted`);
+      runner.finish(prompt);
+    }
+    await waitFor(() => completed.length === 6, 'all jobs');
+    expect(runner.submitted).toEqual(['a1', 'a2', 'b1', 'c1', 'a3', 'b2']);
+  });
+
+  it('keeps the next prompt inside the backend before the current one finishes, and no more', async () => {
+    const { runner, scheduler } = setup(2);
+    for (const prompt of ['x1', 'x2', 'x3']) scheduler.enqueue(newJob(prompt, prompt));
+    await waitFor(() => runner.inside('x1') && runner.inside('x2'), 'two prompts inside');
+    expect(runner.submitted).toEqual(['x1', 'x2']);
+    runner.finish('x1');
+    await waitFor(() => runner.inside('x3'), 'x3 to follow');
+  });
+
+  it('refuses a member over the waiting cap', () => {
+    const { scheduler } = setup(1, 2);
+    scheduler.enqueue(newJob('ann', '1'));
+    scheduler.enqueue(newJob('ann', '2'));
+    scheduler.enqueue(newJob('ann', '3'));
+    expect(() => scheduler.enqueue(newJob('ann', '4'))).toThrow(QuotaError);
+    expect(() => scheduler.enqueue(newJob('bob', '1'))).not.toThrow();
+  });
+
+  it('cancels a waiting job, a job inside the backend and a running one; never someone else\'s', async () => {
+    const { runner, scheduler } = setup(2);
+    const running = scheduler.enqueue(newJob('ann', 'run'));
+    const pending = scheduler.enqueue(newJob('ann', 'pend'));
+    const waiting = scheduler.enqueue(newJob('ann', 'wait'));
+    await waitFor(() => runner.inside('pend'), 'two inside');
+    runner.start('run');
+    await waitFor(() => running.state === 'running', 'running');
+    expect(await scheduler.cancel(waiting.id, 'bob', false)).toBe('not-yours');
+    expect(await scheduler.cancel(waiting.id, 'ann', false)).toBe('removed');
+    expect(await scheduler.cancel(pending.id, 'ann', false)).toBe('deleted-from-comfy');
+    expect(await scheduler.cancel(running.id, 'mod', true)).toBe('interrupted');
+    await waitFor(() => running.state === 'cancelled' && pending.state === 'cancelled', 'both cancelled');
+    expect(runner.cancelled).toEqual(['pend', 'run']);
+    expect(waiting.state).toBe('cancelled');
+    expect(runner.submitted).not.toContain('wait');
+  });
+
+  it('submits a lost prompt once more, then reports it', async () => {
+    const { runner, scheduler } = setup();
+    const failed: Error[] = [];
+    scheduler.on('failed', (_job, error) => failed.push(error));
+    scheduler.enqueue(newJob('ann', 'fragile'));
+    await waitFor(() => runner.inside('fragile'), 'submitted');
+    runner.lose('fragile');
+    await waitFor(() => runner.submitted.length === 2, 'resubmitted');
+    await waitFor(() => runner.inside('fragile'), 'inside again');
+    runner.lose('fragile');
+    await waitFor(() => failed.length === 1, 'reported');
+  });
+
+  it('keeps jobs while the backend is unreachable, says so once, and runs them when it returns', async () => {
+    const { runner, scheduler, completed } = setup();
+    const outages: Error[] = [];
+    let back = 0;
+    scheduler.on('unavailable', (error) => outages.push(error));
+    scheduler.on('available', () => back++);
+    runner.failSubmit = new Unavailable('down');
+    scheduler.enqueue(newJob('ann', 'a'));
+    scheduler.enqueue(newJob('bob', 'b'));
+    await waitFor(() => outages.length === 1, 'the outage');
+    runner.failSubmit = undefined;
+    await waitFor(() => runner.inside('a'), 'a after the outage');
+    runner.finish('a');
+    await waitFor(() => runner.inside('b'), 'b');
+    runner.finish('b');
+    await waitFor(() => completed.length === 2, 'both');
+    expect([outages.length, back]).toEqual([1, 1]);
+  });
+});
