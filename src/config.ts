@@ -29,7 +29,7 @@ const ComfySettings = {
 const BotSettings = {
   ...ComfySettings,
   DISCORD_TOKEN: z.string({ error: 'is missing: create a bot at https://discord.com/developers/applications → your app → Bot → Reset Token, and put it in .env' }).min(50, 'does not look like a bot token (copy it from the Developer Portal → Bot → Reset Token)'),
-  DISCORD_APP_ID: snowflake.or(z.undefined().refine(() => false, 'is missing: copy the Application ID from the Developer Portal → General Information')),
+  DISCORD_APP_ID: z.string({ error: 'is missing: copy the Application ID from the Developer Portal → General Information' }).regex(/^\d{17,20}$/, 'must be a Discord id (17–20 digits)'),
   DISCORD_GUILD_ID: optional(snowflake),
   DISCORD_API_URL: z.url().default('https://discord.com/api'),
   DISCORD_ATTACHMENT_HOSTS: csv('cdn.discordapp.com,media.discordapp.net'),

@@ -79,9 +79,11 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     this.submitQueue = new PQueue({ concurrency: options.maxInFlight, intervalCap: options.submitsPerMinute, interval: 60_000 });
   }
 
-  enqueue(input: NewJob): Job {
+  /** `onCreate` runs before the job can be submitted (to attach its inputs). */
+  enqueue(input: NewJob, onCreate?: (job: Job) => void): Job {
     if (this.waiting.countFor(input.requester.id) >= this.options.maxWaitingPerUser) throw new QuotaError(this.options.maxWaitingPerUser);
     const job: Job = { ...input, id: newJobId(), state: 'waiting', createdAt: this.now(), resubmits: 0 };
+    onCreate?.(job);
     this.jobs.set(job.id, job);
     this.waiting.push(job);
     this.pump();

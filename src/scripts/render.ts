@@ -1,4 +1,4 @@
-import 'dotenv/config';
+import { loadEnvFile } from '../env.js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
@@ -36,6 +36,7 @@ function describe(progress: PromptProgress): string {
 }
 
 async function main(): Promise<void> {
+  loadEnvFile();
   const { values } = parseArgs({
     options: {
       template: { type: 'string' }, set: { type: 'string', multiple: true, default: [] }, out: { type: 'string' },

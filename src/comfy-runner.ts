@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { ComfyHttpError, ComfyTimeoutError, ComfyUnreachableError, PromptLostError } from './comfy/errors.js';
+import type { ComfyConnection } from './comfy/connection.js';
+import type { ServerCatalog } from './comfy/server-catalog.js';
+import { resolveServerDefaults } from './comfy/template-check.js';
+import { fillWorkflow, type Template } from './comfy/templates.js';
+import type { PromptResult } from './comfy/watcher.js';
+import type { Job, JobProgress } from './jobs/job.js';
+import type { JobRunner } from './jobs/scheduler.js';
+
+/** Image bytes a member attached, kept until the job is submitted (uploaded then, under a unique name). */
+export interface InputImage {
+  bytes: Buffer;
+  extension: string;
+}
+
+/** Runs jobs on one ComfyUI server: fills the template, uploads inputs, submits, follows. */
+export class ComfyRunner implements JobRunner<PromptResult> {
+  private readonly running = new Map<string, { result: Promise<PromptResult>; sink: (progress: JobProgress) => void }>();
+  /** Kept until the job ends (a resubmit after a ComfyUI restart uploads again); see `release`. */
+  readonly inputs = new Map<string, InputImage>();
+
+  constructor(
+    private readonly comfy: ComfyConnection,
+    private readonly templates: ReadonlyMap<string, Template>,
+    private readonly catalog: ServerCatalog,
+  ) {}
+
+  async submit(job: Job): Promise<{ promptId: string; values: Record<string, string | number | boolean> }> {
+    const template = this.templates.get(job.template);
+    if (!template) throw new Error(`template ${job.template} disappeared`);
+    const resolved = resolveServerDefaults(template, await this.catalog.objectInfo()).template;
+    const params: Record<string, unknown> = { ...job.params };
+    const imageParam = Object.entries(template.params).find(([, spec]) => spec.type === 'image')?.[0];
+    const input = this.inputs.get(job.id);
+    if (imageParam && input) {
+      const uploaded = await this.comfy.client.uploadImage(input.bytes, `discord-${randomUUID()}.${input.extension}`, { subfolder: 'discord' });
+      params[imageParam] = uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
+    }
+    const { workflow, values } = fillWorkflow(resolved, params);
+    const ownId = randomUUID();
+    const entry = { sink: (_progress: JobProgress): void => undefined, result: undefined as unknown as Promise<PromptResult> };
+    const watch = (promptId: string): Promise<PromptResult> => this.comfy.watcher.watch(promptId, {
+      nodeOrder: Object.keys(workflow),
+      onProgress: (progress) => entry.sink(progress.phase === 'pending' ? { phase: 'queued', position: progress.position } : progress),
+    });
+    entry.result = watch(ownId);
+    entry.result.catch(() => undefined);
+    try {
+      const queued = await this.comfy.client.queuePrompt(workflow, { promptId: ownId });
+      if (queued.promptId !== ownId) {
+        this.comfy.watcher.forget(ownId);
+        entry.result = watch(queued.promptId);
+        entry.result.catch(() => undefined);
+      }
+      this.running.set(job.id, entry);
+      return { promptId: queued.promptId, values };
+    } catch (error) {
+      this.comfy.watcher.forget(ownId);
+      throw error;
+    }
+  }
+
+  follow(job: Job, onProgress: (progress: JobProgress) => void): Promise<PromptResult> {
+    const entry = this.running.get(job.id);
+    if (!entry) return Promise.reject(new PromptLostError(job.promptId ?? 'unknown'));
+    entry.sink = onProgress;
+    return entry.result.finally(() => this.running.delete(job.id));
+  }
+
+  /** Deletes the prompt if it is still pending in ComfyUI, interrupts it (by its own id) if it runs. */
+  async cancel(job: Job): Promise<void> {
+    const promptId = job.promptId;
+    if (!promptId) return;
+    const queue = await this.comfy.client.getQueue();
+    if (queue.pending.some((item) => item.promptId === promptId)) await this.comfy.client.deleteFromQueue([promptId]);
+    else if (queue.running.some((item) => item.promptId === promptId)) await this.comfy.client.interrupt(promptId);
+    await this.comfy.watcher.pollNow();
+  }
+
+  release(jobId: string): void {
+    this.inputs.delete(jobId);
+  }
+
+  isUnavailable(error: unknown): boolean {
+    return error instanceof ComfyUnreachableError || error instanceof ComfyTimeoutError || (error instanceof ComfyHttpError && error.status >= 502);
+  }
+
+  isLost(error: unknown): boolean {
+    return error instanceof PromptLostError;
+  }
+}

@@ -1,0 +1,59 @@
+import { SlashCommandBuilder } from 'discord.js';
+import { z } from 'zod';
+import { MAX_SEED } from '../comfy/templates.js';
+import { autocompleteFromServer, enqueueJob, findTemplate } from './shared.js';
+import type { Command } from './command.js';
+
+/** Named sizes (SDXL-friendly buckets); the template's own bounds still apply. */
+const SIZES: Readonly<Record<string, readonly [number, number]>> = {
+  square: [1024, 1024], portrait: [832, 1216], landscape: [1216, 832], wide: [1344, 768], tall: [768, 1344], small: [512, 512],
+};
+
+const data = new SlashCommandBuilder()
+  .setName('imagine').setDescription('Draw a picture from a text prompt')
+  .addStringOption((o) => o.setName('prompt').setDescription('What to draw').setRequired(true).setMaxLength(4000))
+  .addStringOption((o) => o.setName('negative').setDescription('What to avoid').setMaxLength(4000))
+  .addStringOption((o) => o.setName('size').setDescription('Picture size').addChoices(...Object.entries(SIZES).map(([name, [w, h]]) => ({ name: `${name} (${w}×${h})`, value: name }))))
+  .addIntegerOption((o) => o.setName('seed').setDescription('Same seed and settings = same picture').setMinValue(0).setMaxValue(MAX_SEED))
+  .addIntegerOption((o) => o.setName('steps').setDescription('Sampling steps').setMinValue(1).setMaxValue(100))
+  .addNumberOption((o) => o.setName('cfg').setDescription('How closely to follow the prompt').setMinValue(1).setMaxValue(30))
+  .addStringOption((o) => o.setName('sampler').setDescription('Sampler').setAutocomplete(true))
+  .addStringOption((o) => o.setName('scheduler').setDescription('Noise schedule').setAutocomplete(true))
+  .addStringOption((o) => o.setName('checkpoint').setDescription('Model checkpoint').setAutocomplete(true))
+  .addStringOption((o) => o.setName('template').setDescription('Workflow template').setAutocomplete(true))
+  .addIntegerOption((o) => o.setName('count').setDescription('How many pictures').setMinValue(1).setMaxValue(4))
+  .toJSON();
+
+/** Discord enforces the limits above; zod checks them again, since the payload is data from outside. */
+const OptionsSchema = z.object({
+  prompt: z.string().min(1).max(4000),
+  negative: z.string().max(4000).optional(),
+  size: z.enum(Object.keys(SIZES) as [string, ...string[]]).optional(),
+  seed: z.number().int().min(0).max(MAX_SEED).optional(),
+  steps: z.number().int().min(1).max(100).optional(),
+  cfg: z.number().min(1).max(30).optional(),
+  sampler: z.string().max(200).optional(),
+  scheduler: z.string().max(200).optional(),
+  checkpoint: z.string().max(500).optional(),
+  template: z.string().max(64).optional(),
+  count: z.number().int().min(1).max(4).optional(),
+});
+
+export const imagine = {
+  data,
+  async execute(interaction, ctx) {
+    await interaction.deferReply();
+    const read = (name: string) => interaction.options.get(name)?.value ?? undefined;
+    const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, read(name)])));
+    const template = findTemplate(ctx, options.template ?? ctx.config.DEFAULT_IMAGINE_TEMPLATE, 'imagine');
+    const { size, template: _name, count, ...rest } = options;
+    const params: Record<string, string | number | boolean> = {};
+    for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
+    if (count !== undefined) params['count'] = count;
+    if (size) [params['width'], params['height']] = SIZES[size] as [number, number];
+    await enqueueJob(interaction, ctx, 'imagine', template, params);
+  },
+  async autocomplete(interaction, ctx) {
+    await autocompleteFromServer(interaction, ctx, 'imagine', ctx.config.DEFAULT_IMAGINE_TEMPLATE);
+  },
+} satisfies Command;

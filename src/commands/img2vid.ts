@@ -1,0 +1,47 @@
+import { SlashCommandBuilder } from 'discord.js';
+import { z } from 'zod';
+import { MAX_SEED } from '../comfy/templates.js';
+import { fetchInputImage } from '../discord/input-image.js';
+import { UserError } from '../discord/user-error.js';
+import { autocompleteFromServer, enqueueJob, findTemplate } from './shared.js';
+import type { Command } from './command.js';
+
+const data = new SlashCommandBuilder()
+  .setName('img2vid').setDescription('Animate a still image')
+  .addAttachmentOption((o) => o.setName('image').setDescription('A PNG, JPEG or WebP picture').setRequired(true))
+  .addIntegerOption((o) => o.setName('frames').setDescription('Number of frames').setMinValue(2).setMaxValue(50))
+  .addIntegerOption((o) => o.setName('fps').setDescription('Frames per second').setMinValue(1).setMaxValue(30))
+  .addIntegerOption((o) => o.setName('motion').setDescription('How much motion (1–255)').setMinValue(1).setMaxValue(255))
+  .addIntegerOption((o) => o.setName('seed').setDescription('Random when left out').setMinValue(0).setMaxValue(MAX_SEED))
+  .addStringOption((o) => o.setName('template').setDescription('Workflow template').setAutocomplete(true))
+  .toJSON();
+
+const OptionsSchema = z.object({
+  frames: z.number().int().min(2).max(50).optional(),
+  fps: z.number().int().min(1).max(30).optional(),
+  motion: z.number().int().min(1).max(255).optional(),
+  seed: z.number().int().min(0).max(MAX_SEED).optional(),
+  template: z.string().max(64).optional(),
+});
+
+export const img2vid = {
+  data,
+  async execute(interaction, ctx) {
+    await interaction.deferReply();
+    const attachment = interaction.options.getAttachment('image');
+    if (!attachment) throw new UserError('image.missing');
+    const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, interaction.options.get(name)?.value ?? undefined])));
+    const template = findTemplate(ctx, options.template ?? ctx.config.DEFAULT_IMG2VID_TEMPLATE, 'img2vid');
+    const image = await fetchInputImage(
+      { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType },
+      { maxBytes: ctx.config.MAX_INPUT_IMAGE_BYTES, maxSide: ctx.config.MAX_INPUT_IMAGE_SIDE, allowedHosts: ctx.config.DISCORD_ATTACHMENT_HOSTS },
+    );
+    const { template: _name, ...rest } = options;
+    const params: Record<string, string | number | boolean> = {};
+    for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
+    await enqueueJob(interaction, ctx, 'img2vid', template, params, image);
+  },
+  async autocomplete(interaction, ctx) {
+    await autocompleteFromServer(interaction, ctx, 'img2vid', ctx.config.DEFAULT_IMG2VID_TEMPLATE);
+  },
+} satisfies Command;

@@ -1,0 +1,97 @@
+import { PermissionFlagsBits, type AutocompleteInteraction, type BaseInteraction, type GuildMember, type APIInteractionGuildMember } from 'discord.js';
+import type { InputImage } from '../comfy-runner.js';
+import { fillWorkflow, type Template } from '../comfy/templates.js';
+import type { BotContext } from '../context.js';
+import { UserError } from '../discord/user-error.js';
+import type { Job, JobKind } from '../jobs/job.js';
+
+const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
+
+export function findTemplate(ctx: BotContext, name: string, kind: JobKind): Template {
+  const template = ctx.templates.get(name);
+  const names = [...ctx.templates.values()].filter((candidate) => candidate.command === kind).map((candidate) => candidate.name);
+  if (!template) throw new UserError('input.unknownTemplate', { name, names: names.join(', ') });
+  if (template.command !== kind) throw new UserError('input.wrongTemplate', { name, command: template.command, used: kind });
+  return template;
+}
+
+const COMBO_LABELS: Readonly<Record<string, string>> = { checkpoint: 'Checkpoint', sampler: 'Sampler', scheduler: 'Scheduler' };
+
+/** Checks combo values (checkpoint, sampler…) against what the server offers, when the server can be asked. */
+async function checkCombos(ctx: BotContext, template: Template, params: Record<string, string | number | boolean>): Promise<void> {
+  for (const [name, value] of Object.entries(params)) {
+    const spec = template.params[name];
+    if (spec?.type !== 'combo') continue;
+    const node = template.workflow[spec.node];
+    if (!node) continue;
+    let options: string[];
+    try {
+      options = await ctx.serverCatalog.options(node.class_type, spec.input);
+    } catch {
+      return; // ComfyUI unreachable: the job waits, and ComfyUI's own validation speaks later.
+    }
+    if (options.length > 0 && !options.includes(String(value))) {
+      throw new UserError('input.notInstalled', { what: COMBO_LABELS[name] ?? name, value: String(value), options: options.slice(0, 10).join(', ') });
+    }
+  }
+}
+
+/** Validates everything a member gave against the template, queues the job and shows its place. */
+export async function enqueueJob(
+  interaction: BaseInteraction,
+  ctx: BotContext,
+  kind: JobKind,
+  template: Template,
+  params: Record<string, string | number | boolean>,
+  image?: InputImage,
+): Promise<Job> {
+  const imageParam = Object.entries(template.params).find(([, spec]) => spec.type === 'image')?.[0];
+  fillWorkflow(template, imageParam ? { ...params, [imageParam]: 'check.png' } : params, { seed: () => 0 });
+  await checkCombos(ctx, template, params);
+  const job = ctx.scheduler.enqueue(
+    {
+      kind, template: template.name, params,
+      requester: { id: interaction.user.id, name: interaction.user.username },
+      origin: {
+        guildId: interaction.guildId, channelId: interaction.channelId,
+        interactionId: interaction.id, interactionToken: interaction.token,
+        // Receipt time, not the snowflake: the token's 15 minutes count from about now.
+        interactionAt: ctx.now(),
+        attachmentLimit: (interaction as { attachmentSizeLimit?: number }).attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT,
+      },
+    },
+    (created) => { if (image) ctx.runner.inputs.set(created.id, image); },
+  );
+  const position = ctx.scheduler.positionOf(job);
+  ctx.delivery.progress(job, position <= 1 ? ctx.delivery.say('queue.next', { id: job.id }) : ctx.delivery.say('queue.position', { id: job.id, position }));
+  return job;
+}
+
+export function isAdmin(member: GuildMember | APIInteractionGuildMember | null, adminRoleId: string | undefined): boolean {
+  if (!member) return false;
+  const permissions = typeof member.permissions === 'string' ? BigInt(member.permissions) : member.permissions.bitfield;
+  if ((permissions & PermissionFlagsBits.ManageGuild) !== 0n) return true;
+  if (!adminRoleId) return false;
+  return Array.isArray(member.roles) ? member.roles.includes(adminRoleId) : member.roles.cache.has(adminRoleId);
+}
+
+/** Answers autocomplete with up to 25 choices containing what the member typed. */
+export async function suggest(interaction: AutocompleteInteraction, values: readonly string[]): Promise<void> {
+  const typed = interaction.options.getFocused().toString().toLowerCase();
+  const matches = values.filter((value) => value.toLowerCase().includes(typed)).slice(0, 25);
+  await interaction.respond(matches.map((value) => ({ name: value.slice(0, 100), value: value.slice(0, 100) })));
+}
+
+/** Autocomplete for template/checkpoint/sampler/scheduler options, from the server's cached /object_info. */
+export async function autocompleteFromServer(interaction: AutocompleteInteraction, ctx: BotContext, kind: JobKind, defaultTemplate: string): Promise<void> {
+  const focused = interaction.options.getFocused(true).name;
+  if (focused === 'template') {
+    await suggest(interaction, [...ctx.templates.values()].filter((template) => template.command === kind).map((template) => template.name));
+    return;
+  }
+  const template = ctx.templates.get(interaction.options.getString('template') ?? defaultTemplate);
+  const spec = template?.params[focused];
+  const node = spec ? template?.workflow[spec.node] : undefined;
+  const values = spec && node ? await ctx.serverCatalog.options(node.class_type, spec.input).catch(() => []) : [];
+  await suggest(interaction, values);
+}

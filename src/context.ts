@@ -1,0 +1,24 @@
+import type { ComfyConnection } from './comfy/connection.js';
+import type { ServerCatalog } from './comfy/server-catalog.js';
+import type { Template } from './comfy/templates.js';
+import type { PromptResult } from './comfy/watcher.js';
+import type { ComfyRunner } from './comfy-runner.js';
+import type { BotConfig } from './config.js';
+import type { Delivery } from './discord/delivery.js';
+import type { Catalog } from './discord/messages.js';
+import type { Scheduler } from './jobs/scheduler.js';
+import type { Logger } from './log.js';
+
+/** Long-lived things, built once in index.ts and passed to every handler (no module singletons). */
+export interface BotContext {
+  config: BotConfig;
+  catalog: Catalog;
+  logger: Logger;
+  templates: ReadonlyMap<string, Template>;
+  comfy: ComfyConnection;
+  serverCatalog: ServerCatalog;
+  runner: ComfyRunner;
+  scheduler: Scheduler<PromptResult>;
+  delivery: Delivery;
+  now: () => number;
+}

@@ -1,0 +1,173 @@
+import { basename } from 'node:path';
+import { DiscordAPIError, Routes, type REST, type RawFile } from 'discord.js';
+import sharp from 'sharp';
+import type { ComfyClient } from '../comfy/client.js';
+import type { OutputFile } from '../comfy/outputs.js';
+import type { PromptResult } from '../comfy/watcher.js';
+import type { Job } from '../jobs/job.js';
+import type { Logger } from '../log.js';
+import { fitToLimit, type FittedFile } from './fit.js';
+import { format, type Catalog, type MessageId } from './messages.js';
+import { ThrottledEditor } from './progress.js';
+import { buildEmbed } from './embed.js';
+import { describeError } from './user-error.js';
+
+/** Discord's interaction tokens live 15 minutes; stop using one a little before that. */
+const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
+/** Errors that mean "this interaction's reply is gone": expired token, unknown webhook/message/interaction. */
+const GONE_CODES = new Set([50027, 10015, 10008, 10062]);
+const MISSING_PERMISSIONS = 50013;
+
+export interface DeliveryOptions {
+  rest: REST;
+  appId: string;
+  catalog: Catalog;
+  comfy: ComfyClient;
+  logger: Logger;
+  progressEditMs: number;
+  now?: () => number;
+}
+
+interface MessageBody {
+  content: string;
+  embeds?: unknown[];
+  attachments?: Array<{ id: number; filename: string }>;
+  allowed_mentions: { parse: string[]; users?: string[] };
+}
+
+/** The one place that talks to Discord about a job: progress, results, failures. */
+export class Delivery {
+  private readonly editors = new Map<string, ThrottledEditor>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: DeliveryOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  say(id: MessageId, values: Record<string, string | number> = {}): string {
+    return format(this.options.catalog, id, values);
+  }
+
+  /** Shows progress text on the job's reply (throttled; dropped once the token is too old). */
+  progress(job: Job, text: string): void {
+    if (!this.tokenAlive(job)) return;
+    let editor = this.editors.get(job.id);
+    if (!editor) {
+      editor = new ThrottledEditor((next) => this.editOriginal(job, { content: next, allowed_mentions: { parse: [] } }).then(() => undefined), this.options.progressEditMs, this.now);
+      this.editors.set(job.id, editor);
+    }
+    editor.show(text);
+  }
+
+  /** Downloads the outputs, fits them under the upload limit and posts them with a compact embed. */
+  async complete(job: Job, result: PromptResult): Promise<'done' | 'failed'> {
+    await this.closeEditor(job);
+    try {
+      if (result.outputs.length === 0) {
+        await this.post(job, { content: this.say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] } }, []);
+        return 'failed';
+      }
+      const files = await this.prepare(job, result.outputs);
+      const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
+      const embed = buildEmbed(this.options.catalog, job, seconds, files.some((file) => file.shrunk));
+      const body: MessageBody = {
+        content: this.say('done.summary', { seconds: seconds.toFixed(1) }),
+        embeds: [embed],
+        attachments: files.map((file, index) => ({ id: index, filename: file.name })),
+        allowed_mentions: { parse: [] },
+      };
+      await this.post(job, body, files.map((file) => ({ name: file.name, data: file.bytes })));
+      return 'done';
+    } catch (error) {
+      await this.fail(job, error);
+      return 'failed';
+    }
+  }
+
+  /** Tells the member why the job ended without a result. */
+  async fail(job: Job, error: unknown): Promise<void> {
+    await this.closeEditor(job);
+    const described = describeError(this.options.catalog, error, job.id);
+    if (described.reference) this.options.logger.error({ err: error, job: job.id, reference: described.reference }, 'job failed unexpectedly');
+    else this.options.logger.info({ job: job.id, reason: described.text }, 'job failed');
+    await this.post(job, { content: described.text, allowed_mentions: { parse: [] } }, []).catch((postError: unknown) => {
+      this.options.logger.warn({ err: postError, job: job.id }, 'could not tell the member about a failure');
+    });
+  }
+
+  async notice(job: Job, text: string): Promise<void> {
+    await this.closeEditor(job);
+    await this.post(job, { content: text, allowed_mentions: { parse: [] } }, []).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, job: job.id }, 'could not post a notice');
+    });
+  }
+
+  private async prepare(job: Job, outputs: readonly OutputFile[]): Promise<FittedFile[]> {
+    const share = Math.floor(job.origin.attachmentLimit / outputs.length) - 4096;
+    const files: FittedFile[] = [];
+    for (const output of outputs) {
+      const { stream } = await this.options.comfy.view(output);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      const bytes = Buffer.concat(chunks);
+      files.push(await fitToLimit({ name: basename(output.filename.replaceAll('\\', '/')), bytes }, share));
+    }
+    return this.addGifCompanions(files, job.origin.attachmentLimit);
+  }
+
+  /** Animated WebP does not play inline everywhere: add a GIF of it when both fit. */
+  private async addGifCompanions(files: FittedFile[], limit: number): Promise<FittedFile[]> {
+    const result = [...files];
+    let total = files.reduce((sum, file) => sum + file.bytes.length, 0);
+    for (const file of files) {
+      if (!file.name.toLowerCase().endsWith('.webp')) continue;
+      const meta = await sharp(file.bytes, { animated: true }).metadata();
+      if ((meta.pages ?? 1) < 2) continue;
+      const gif = await sharp(file.bytes, { animated: true }).gif().toBuffer();
+      if (total + gif.length > limit - 4096) continue;
+      total += gif.length;
+      result.push({ name: file.name.replace(/\.webp$/i, '.gif'), bytes: gif, shrunk: file.shrunk });
+    }
+    return result;
+  }
+
+  /** Edits the reply while the token lives; otherwise (or if the reply is gone) posts to the channel, then DMs. */
+  private async post(job: Job, body: MessageBody, files: RawFile[]): Promise<void> {
+    if (this.tokenAlive(job)) {
+      try {
+        await this.editOriginal(job, body, files);
+        return;
+      } catch (error) {
+        if (!(error instanceof DiscordAPIError) || !(GONE_CODES.has(Number(error.code)) || error.status === 401)) throw error;
+        this.options.logger.info({ job: job.id, code: error.code }, 'interaction reply is gone; posting to the channel');
+      }
+    }
+    const late: MessageBody = {
+      ...body,
+      content: `${this.say('done.late', { mention: `<@${job.requester.id}>`, id: job.id })}\n${body.content}`,
+      allowed_mentions: { parse: [], users: [job.requester.id] },
+    };
+    try {
+      if (!job.origin.channelId) throw new Error('no channel to post in');
+      await this.options.rest.post(Routes.channelMessages(job.origin.channelId), { body: late, files });
+    } catch (error) {
+      if (!(error instanceof DiscordAPIError) || Number(error.code) !== MISSING_PERMISSIONS) throw error;
+      const dm = (await this.options.rest.post(Routes.userChannels(), { body: { recipient_id: job.requester.id } })) as { id: string };
+      await this.options.rest.post(Routes.channelMessages(dm.id), { body: late, files });
+    }
+  }
+
+  private async editOriginal(job: Job, body: MessageBody, files: RawFile[] = []): Promise<unknown> {
+    return this.options.rest.patch(Routes.webhookMessage(this.options.appId, job.origin.interactionToken), { body, files, auth: false });
+  }
+
+  private tokenAlive(job: Job): boolean {
+    return this.now() - job.origin.interactionAt < TOKEN_LIFETIME_MS;
+  }
+
+  private async closeEditor(job: Job): Promise<void> {
+    const editor = this.editors.get(job.id);
+    this.editors.delete(job.id);
+    await editor?.close();
+  }
+}

@@ -1,0 +1,26 @@
+import type { Job } from '../jobs/job.js';
+import { format, type Catalog, type MessageId } from './messages.js';
+
+const FIELDS: ReadonlyArray<readonly [string, MessageId]> = [
+  ['seed', 'embed.seed'], ['steps', 'embed.steps'], ['cfg', 'embed.cfg'], ['sampler', 'embed.sampler'],
+  ['checkpoint', 'embed.checkpoint'], ['frames', 'embed.frames'], ['fps', 'embed.fps'], ['motion', 'embed.motion'],
+];
+
+function clip(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}
+
+/** A compact embed of what was made and how: prompt, seed, steps, cfg, sampler, checkpoint, time taken. */
+export function buildEmbed(catalog: Catalog, job: Job, seconds: number, shrunk: boolean) {
+  const values = job.values ?? job.params;
+  const fields = FIELDS.filter(([key]) => values[key] !== undefined).map(([key, label]) => ({ name: format(catalog, label), value: clip(String(values[key]), 1024), inline: true }));
+  fields.push({ name: format(catalog, 'embed.time'), value: `${seconds.toFixed(1)} s`, inline: true });
+  if (typeof values['negative'] === 'string' && values['negative'] !== '') fields.push({ name: format(catalog, 'embed.negative'), value: clip(values['negative'], 1024), inline: false });
+  return {
+    description: typeof values['prompt'] === 'string' ? clip(values['prompt'], 4000) : undefined,
+    fields,
+    footer: { text: `${job.template} · job ${job.id}${shrunk ? ` · ${format(catalog, 'embed.shrunk')}` : ''}` },
+    color: 0x5865f2,
+  };
+}

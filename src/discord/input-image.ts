@@ -1,0 +1,91 @@
+import sharp from 'sharp';
+import { request } from 'undici';
+import type { InputImage } from '../comfy-runner.js';
+import { formatBytes } from './messages.js';
+import { UserError } from './user-error.js';
+
+export interface AttachmentInfo {
+  url: string;
+  name: string;
+  size: number;
+  contentType: string | null;
+}
+
+export interface InputImageLimits {
+  maxBytes: number;
+  maxSide: number;
+  allowedHosts: readonly string[];
+}
+
+const FORMATS: Readonly<Record<string, string>> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
+
+/** Hosts match exactly or as a subdomain; loopback hosts are allowed only when listed (the fake Discord). */
+function allowedHost(url: URL, hosts: readonly string[]): boolean {
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return false;
+  return hosts.some((host) => {
+    const [name, port] = host.split(':');
+    const hostMatches = url.hostname === name || url.hostname.endsWith(`.${name}`);
+    return hostMatches && (port === undefined || url.port === port);
+  });
+}
+
+/**
+ * Downloads a member's attachment from its interaction URL (allowed hosts only) and refuses anything that is
+ * not a decodable PNG, JPEG or WebP within the size and dimension limits. Dimensions are read from the header,
+ * so a 50000×50000 bomb is refused before any pixel is decoded.
+ */
+export async function fetchInputImage(attachment: AttachmentInfo, limits: InputImageLimits, signal?: AbortSignal): Promise<InputImage> {
+  if (attachment.size === 0) throw new UserError('image.empty');
+  if (attachment.size > limits.maxBytes) throw new UserError('image.tooBig', { size: formatBytes(attachment.size), limit: formatBytes(limits.maxBytes) });
+  if (attachment.contentType && !attachment.contentType.startsWith('image/')) throw new UserError('image.type', { type: attachment.contentType });
+  let url: URL;
+  try {
+    url = new URL(attachment.url);
+  } catch {
+    throw new UserError('image.host');
+  }
+  if (!allowedHost(url, limits.allowedHosts)) throw new UserError('image.host');
+  const bytes = await download(url, limits.maxBytes, signal);
+  if (bytes.length === 0) throw new UserError('image.empty');
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes).metadata();
+  } catch {
+    throw new UserError('image.undecodable');
+  }
+  const extension = meta.format ? FORMATS[meta.format] : undefined;
+  if (!extension) throw new UserError('image.type', { type: meta.format ? `a ${meta.format.toUpperCase()} file` : 'an unknown format' });
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (width > limits.maxSide || height > limits.maxSide) throw new UserError('image.tooManyPixels', { width, height, max: limits.maxSide });
+  try {
+    await sharp(bytes, { failOn: 'truncated' }).stats();
+  } catch {
+    throw new UserError('image.undecodable');
+  }
+  return { bytes, extension };
+}
+
+async function download(url: URL, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
+  let response;
+  try {
+    response = await request(url, { method: 'GET', signal: signal ?? AbortSignal.timeout(30_000) });
+  } catch (error) {
+    throw new UserError('image.download', { reason: (error as Error).message });
+  }
+  if (response.statusCode !== 200) {
+    await response.body.dump();
+    throw new UserError('image.download', { reason: `HTTP ${response.statusCode}` });
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of response.body) {
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) {
+      response.body.destroy();
+      throw new UserError('image.tooBig', { size: `more than ${formatBytes(maxBytes)}`, limit: formatBytes(maxBytes) });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

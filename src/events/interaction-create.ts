@@ -1,0 +1,36 @@
+import { Events, MessageFlags, type Client, type Interaction } from 'discord.js';
+import { commands } from '../commands/index.js';
+import type { BotContext } from '../context.js';
+import { describeError } from '../discord/user-error.js';
+
+const byName = new Map(commands.map((command) => [command.data.name, command]));
+
+/** One router, one error path: commands throw, and this replies correctly whatever the interaction's state. */
+export function onInteractionCreate(client: Client, ctx: BotContext): void {
+  client.on(Events.InteractionCreate, (interaction) => void route(interaction, ctx));
+}
+
+async function route(interaction: Interaction, ctx: BotContext): Promise<void> {
+  if (interaction.isAutocomplete()) {
+    await byName.get(interaction.commandName)?.autocomplete?.(interaction, ctx).catch((error: unknown) => {
+      ctx.logger.warn({ err: error, command: interaction.commandName }, 'autocomplete failed');
+    });
+    return;
+  }
+  if (!interaction.isChatInputCommand()) return;
+  const command = byName.get(interaction.commandName);
+  if (!command) return;
+  try {
+    await command.execute(interaction, ctx);
+  } catch (error) {
+    const described = describeError(ctx.catalog, error);
+    if (described.reference) ctx.logger.error({ err: error, command: interaction.commandName, reference: described.reference }, 'command failed');
+    const reply = { content: described.text, allowedMentions: { parse: [] } };
+    try {
+      if (interaction.deferred || interaction.replied) await interaction.editReply(reply);
+      else await interaction.reply({ ...reply, flags: MessageFlags.Ephemeral });
+    } catch (replyError) {
+      ctx.logger.warn({ err: replyError, command: interaction.commandName }, 'could not tell the member about an error');
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { Client, GatewayIntentBits } from 'discord.js';
+import { connectComfy, serverFromSettings } from './comfy/connection.js';
+import { ServerCatalog } from './comfy/server-catalog.js';
+import { checkTemplateAgainstServer, formatProblems } from './comfy/template-check.js';
+import { loadTemplates, type Template } from './comfy/templates.js';
+import type { PromptResult } from './comfy/watcher.js';
+import { ComfyRunner } from './comfy-runner.js';
+import { BotConfigSchema, loadConfigOrExit, secretsOf } from './config.js';
+import type { BotContext } from './context.js';
+import { Delivery } from './discord/delivery.js';
+import { wireJobEvents } from './discord/job-events.js';
+import { en } from './discord/messages.js';
+import { loadEnvFile } from './env.js';
+import { bindEvents } from './events/index.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { createLogger, type Logger } from './log.js';
+import { templateDirs } from './templates-registry.js';
+
+function fatal(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+async function checkTemplates(ctx: Pick<BotContext, 'serverCatalog' | 'templates' | 'logger'>): Promise<void> {
+  try {
+    const info = await ctx.serverCatalog.objectInfo();
+    for (const template of ctx.templates.values()) {
+      const problems = checkTemplateAgainstServer(template, info);
+      if (problems.length > 0) ctx.logger.warn(formatProblems(template, problems));
+    }
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'ComfyUI is not reachable yet; jobs will wait for it');
+  }
+}
+
+/** Composition root: config → ComfyUI → scheduler → Discord. Nothing else builds long-lived objects. */
+async function main(): Promise<void> {
+  loadEnvFile(true);
+  const config = loadConfigOrExit(BotConfigSchema);
+  const logger: Logger = createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config) });
+  let templates: Map<string, Template>;
+  try {
+    templates = await loadTemplates(templateDirs(config.TEMPLATES_DIR));
+  } catch (error) {
+    fatal((error as Error).message);
+  }
+  const comfy = connectComfy(serverFromSettings(config.COMFYUI_URL[0] as string, config), {
+    clientId: `discord-bot-${config.DISCORD_APP_ID}`, timeoutMs: config.COMFYUI_TIMEOUT_MS,
+  });
+  const serverCatalog = new ServerCatalog(comfy.client);
+  const runner = new ComfyRunner(comfy, templates, serverCatalog);
+  const scheduler = new Scheduler<PromptResult>(runner, {
+    maxInFlight: config.COMFYUI_MAX_IN_FLIGHT, submitsPerMinute: config.SUBMITS_PER_MINUTE, maxWaitingPerUser: config.MAX_WAITING_PER_USER,
+  });
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.DISCORD_API_URL } });
+  const delivery = new Delivery({ rest: client.rest, appId: config.DISCORD_APP_ID, catalog: en, comfy: comfy.client, logger, progressEditMs: config.PROGRESS_EDIT_MS });
+  const ctx: BotContext = { config, catalog: en, logger, templates, comfy, serverCatalog, runner, scheduler, delivery, now: Date.now };
+  bindEvents(client, ctx);
+  wireJobEvents(ctx);
+  void checkTemplates(ctx);
+
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'shutting down');
+    scheduler.stop();
+    void Promise.allSettled([client.destroy(), comfy.close()]).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await client.login(config.DISCORD_TOKEN);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    await comfy.close();
+    fatal(code === 'TokenInvalid'
+      ? 'Discord refused DISCORD_TOKEN. Copy a fresh one from the Developer Portal → your app → Bot → Reset Token.'
+      : `Could not log in to Discord: ${(error as Error).message}`);
+  }
+}
+
+await main();

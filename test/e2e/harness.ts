@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeDiscord, type RecordedRequest, type StoredMessage } from '../fakes/discord/fake-discord.js';
+import { snowflake, type FakeUser } from '../fakes/discord/payloads.js';
+import type { ComfySim, SimOptions } from '../fakes/comfy/sim.js';
+import { startSim, waitFor } from '../helpers.js';
+import { ROOT } from '../run-script.js';
+
+export interface Harness {
+  sim: ComfySim;
+  discord: FakeDiscord;
+  bot: BotProcess;
+  stop(): Promise<void>;
+}
+
+/** The bot as users run it: `src/index.ts` in its own process, configured only through its environment. */
+export class BotProcess {
+  readonly logs: string[] = [];
+  private child: ChildProcess | undefined;
+  private exit: Promise<number | null> | undefined;
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  start(): void {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', DOTENV_CONFIG_PATH: '/nonexistent/.env', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString()));
+    this.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    this.child = child;
+  }
+
+  get output(): string {
+    return this.logs.join('');
+  }
+
+  /** Resolves with the exit code once the process ends. */
+  exited(): Promise<number | null> {
+    return this.exit ?? Promise.resolve(null);
+  }
+
+  /** Stops the process by its own pid: SIGTERM, then SIGKILL if it lingers. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await this.exited();
+    clearTimeout(timer);
+  }
+}
+
+export interface HarnessOptions {
+  sim?: Partial<SimOptions>;
+  env?: Record<string, string>;
+  attachmentSizeLimit?: number;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const sim = await startSim({ runMs: 60, ...options.sim });
+  const discord = await new FakeDiscord({ heartbeatIntervalMs: 1_000, ...(options.attachmentSizeLimit ? { attachmentSizeLimit: options.attachmentSizeLimit } : {}) }).start();
+  const dataDir = await mkdtemp(join(tmpdir(), 'bot-data-'));
+  const bot = new BotProcess({
+    DISCORD_TOKEN: discord.validToken, DISCORD_APP_ID: discord.appId, DISCORD_GUILD_ID: discord.guildId, DISCORD_API_URL: discord.apiUrl,
+    DISCORD_ATTACHMENT_HOSTS: new URL(discord.url).host, COMFYUI_URL: sim.url, DATA_DIR: dataDir, PROGRESS_EDIT_MS: '500', LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  bot.start();
+  await discord.waitForRequest((request) => request.method === 'PUT' && request.path.endsWith('/commands'), 20_000, 'the bot to register its commands');
+  return {
+    sim, discord, bot,
+    async stop() {
+      await bot.stop();
+      await discord.stop();
+      await sim.stop();
+    },
+  };
+}
+
+export function member(name: string, extra: Partial<FakeUser> = {}): FakeUser {
+  return { id: snowflake(), username: name, ...extra };
+}
+
+export function option(name: string, value: unknown, type = typeof value === 'number' ? (Number.isInteger(value) ? 4 : 10) : typeof value === 'boolean' ? 5 : 3) {
+  return { name, type, value };
+}
+
+/** Waits for the reply of an interaction to satisfy a condition (checked on each edit). */
+export async function waitForOriginal(discord: FakeDiscord, token: string, check: (message: StoredMessage) => boolean, what: string, timeoutMs = 15_000): Promise<StoredMessage> {
+  return waitFor(() => {
+    const message = discord.originals.get(token);
+    return message && check(message) ? message : undefined;
+  }, what, timeoutMs);
+}
+
+export function isEdit(token: string) {
+  return (request: RecordedRequest) => request.method === 'PATCH' && request.path.includes(`/webhooks/`) && request.path.includes(token);
+}

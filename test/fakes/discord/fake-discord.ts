@@ -1,0 +1,324 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { interactionPayload, messagePayload, snowflake, userPayload, type Attachment, type FakeUser } from './payloads.js';
+
+export interface RecordedFile {
+  field: string;
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  auth: string | undefined;
+  json: unknown;
+  files: RecordedFile[];
+  at: number;
+  status: number;
+}
+
+export interface Fault {
+  method?: string;
+  path: RegExp;
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  times: number;
+}
+
+export interface StoredMessage {
+  id: string;
+  channelId: string;
+  content: string;
+  embeds: unknown[];
+  attachments: Attachment[];
+  flags: number;
+  /** Bytes of each uploaded file, in attachment order. */
+  files: Buffer[];
+}
+
+export interface FakeDiscordOptions {
+  heartbeatIntervalMs?: number;
+  attachmentSizeLimit?: number;
+}
+
+/**
+ * A fake Discord REST v10 + gateway on 127.0.0.1 that the real, unmodified discord.js client connects to.
+ * Records every request (with uploaded bytes), serves attachments, and fails on demand.
+ */
+export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; identify: [] }> {
+  readonly appId = snowflake();
+  readonly guildId = snowflake();
+  readonly channelId = snowflake();
+  readonly botUser = { id: this.appId, username: 'fakebot' };
+  readonly requests: RecordedRequest[] = [];
+  /** The @original response of each interaction token. */
+  readonly originals = new Map<string, StoredMessage>();
+  readonly channelMessages: StoredMessage[] = [];
+  readonly followUps: StoredMessage[] = [];
+  readonly commands = new Map<string, unknown[]>();
+  readonly faults: Fault[] = [];
+  readonly expiredTokens = new Set<string>();
+  readonly forbiddenChannels = new Set<string>();
+  readonly validToken: string;
+  private readonly served = new Map<string, { bytes: Buffer; contentType: string }>();
+  private server: Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private readonly sockets = new Set<WebSocket>();
+  private sequence = 0;
+  private port = 0;
+
+  constructor(private readonly options: FakeDiscordOptions = {}) {
+    super();
+    this.validToken = `${Buffer.from(this.appId).toString('base64')}.FAKE00.${'x'.repeat(38)}`;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get apiUrl(): string {
+    return `${this.url}/api`;
+  }
+
+  async start(): Promise<this> {
+    const server = createServer((req, res) => void this.handle(req, res).catch((error: unknown) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: String(error), code: 0 }));
+    }));
+    const wss = new WebSocketServer({ server, path: '/gateway' });
+    wss.on('connection', (ws) => this.onGateway(ws));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+    this.wss = wss;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss?.close();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Serves bytes as a Discord CDN attachment and returns the attachment object for an interaction. */
+  addAttachment(filename: string, bytes: Buffer, contentType: string, dimensions: { width?: number; height?: number } = {}): Attachment {
+    const id = snowflake();
+    const path = `/attachments/${this.channelId}/${id}/${encodeURIComponent(filename)}`;
+    this.served.set(path, { bytes, contentType });
+    return { id, filename, size: bytes.length, url: `${this.url}${path}`, proxy_url: `${this.url}${path}`, content_type: contentType, ...dimensions };
+  }
+
+  /** Dispatches a slash command; returns the interaction's id and token. */
+  chatInput(name: string, options: Array<{ name: string; type: number; value: unknown; focused?: boolean }>, user: FakeUser, extra: { attachments?: Attachment[]; autocomplete?: boolean; attachmentSizeLimit?: number } = {}) {
+    const resolved = extra.attachments?.length ? { resolved: { attachments: Object.fromEntries(extra.attachments.map((attachment) => [attachment.id, attachment])) } } : {};
+    const payload = interactionPayload(extra.autocomplete ? 4 : 2, {
+      appId: this.appId, guildId: this.guildId, channelId: this.channelId, user,
+      attachmentSizeLimit: extra.attachmentSizeLimit ?? this.options.attachmentSizeLimit ?? 10 * 1024 * 1024,
+    }, { name, options, ...resolved });
+    this.dispatch('INTERACTION_CREATE', payload);
+    return { id: payload.id, token: payload.token, dispatchedAt: performance.now() };
+  }
+
+  dispatch(type: string, data: unknown): void {
+    const frame = JSON.stringify({ op: 0, t: type, s: ++this.sequence, d: data });
+    for (const ws of this.sockets) ws.send(frame);
+  }
+
+  fail(fault: Omit<Fault, 'times'> & { times?: number }): void {
+    this.faults.push({ times: 1, ...fault });
+  }
+
+  /** Resolves with the first recorded request (past or future) that matches. */
+  waitForRequest(match: (request: RecordedRequest) => boolean, timeoutMs = 10_000, what = 'a matching request'): Promise<RecordedRequest> {
+    const found = this.requests.find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('request', listener);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; saw: ${this.requests.map((r) => `${r.method} ${r.path}`).join(', ')}`));
+      }, timeoutMs);
+      const listener = (request: RecordedRequest): void => {
+        if (!match(request)) return;
+        clearTimeout(timer);
+        this.off('request', listener);
+        resolve(request);
+      };
+      this.on('request', listener);
+    });
+  }
+
+  private onGateway(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: this.options.heartbeatIntervalMs ?? 41_250 } }));
+    ws.on('message', (raw) => {
+      const packet = JSON.parse(String(raw)) as { op: number; d: unknown };
+      if (packet.op === 1) ws.send(JSON.stringify({ op: 11, d: null }));
+      if (packet.op === 2) {
+        const ready = {
+          v: 10, user: { ...userPayload(this.botUser), bot: true, flags: 0 }, guilds: [{ id: this.guildId, unavailable: true }],
+          session_id: `fake-session-${snowflake()}`, resume_gateway_url: `ws://127.0.0.1:${this.port}/gateway`, shard: [0, 1], application: { id: this.appId, flags: 0 },
+        };
+        ws.send(JSON.stringify({ op: 0, t: 'READY', s: ++this.sequence, d: ready }));
+        ws.send(JSON.stringify({ op: 0, t: 'GUILD_CREATE', s: ++this.sequence, d: this.guildPayload() }));
+        this.emit('identify');
+      }
+      if (packet.op === 6) ws.send(JSON.stringify({ op: 0, t: 'RESUMED', s: ++this.sequence, d: {} }));
+    });
+  }
+
+  private guildPayload() {
+    return {
+      id: this.guildId, name: 'Fake Guild', unavailable: false, owner_id: snowflake(), member_count: 3, large: false, features: [],
+      channels: [{ id: this.channelId, type: 0, name: 'general', position: 0, guild_id: this.guildId, permission_overwrites: [] }],
+      roles: [{ id: this.guildId, name: '@everyone', permissions: '2248473465835073', position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+      emojis: [], stickers: [], members: [], threads: [], voice_states: [], presences: [], stage_instances: [], guild_scheduled_events: [],
+      joined_at: '2025-01-01T00:00:00.000Z', premium_tier: 0, preferred_locale: 'en-US', system_channel_flags: 0, afk_timeout: 300, verification_level: 0,
+      default_message_notifications: 0, explicit_content_filter: 0, mfa_level: 0, nsfw_level: 0, premium_progress_bar_enabled: false,
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = decodeURIComponent(url.pathname);
+    if (req.method === 'GET' && this.served.has(url.pathname)) {
+      const file = this.served.get(url.pathname) as { bytes: Buffer; contentType: string };
+      this.record(req, path, url, undefined, [], 200);
+      res.writeHead(200, { 'content-type': file.contentType, 'content-length': file.bytes.length });
+      res.end(file.bytes);
+      return;
+    }
+    const body = await readBody(req);
+    const { json, files } = await parseBody(req, body);
+    const respond = (status: number, payload?: unknown, headers: Record<string, string> = {}): void => {
+      this.record(req, path, url, json, files, status);
+      if (payload === undefined) {
+        res.writeHead(status, headers);
+        res.end();
+        return;
+      }
+      const text = JSON.stringify(payload);
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(text);
+    };
+    const fault = this.faults.find((candidate) => candidate.times > 0 && candidate.path.test(path) && (!candidate.method || candidate.method === req.method));
+    if (fault) {
+      fault.times--;
+      return respond(fault.status, fault.body ?? { message: 'fake failure', code: 0 }, fault.headers);
+    }
+    this.route(req.method ?? 'GET', path.replace(/^\/api\/v10/, ''), url, json, files, req.headers['authorization'], respond);
+  }
+
+  private route(method: string, path: string, url: URL, json: unknown, files: RecordedFile[], auth: string | undefined, respond: (status: number, payload?: unknown) => void): void {
+    let match: RegExpExecArray | null;
+    if (method === 'GET' && path === '/gateway/bot') {
+      if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
+      return respond(200, { url: `ws://127.0.0.1:${this.port}/gateway`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } });
+    }
+    if (method === 'GET' && path === '/users/@me') return respond(200, { ...userPayload(this.botUser), bot: true });
+    if ((match = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path))) {
+      const scope = match[2] ?? 'global';
+      if (method === 'PUT') {
+        const stored = (json as Array<Record<string, unknown>>).map((command) => ({ ...command, id: snowflake(), application_id: this.appId, version: snowflake() }));
+        this.commands.set(scope, stored);
+        return respond(200, stored);
+      }
+      return respond(200, this.commands.get(scope) ?? []);
+    }
+    if (method === 'POST' && (match = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path))) {
+      const token = match[2] as string;
+      if (this.expiredTokens.has(token)) return respond(404, { message: 'Unknown interaction', code: 10062 });
+      const callback = json as { type: number; data?: Record<string, unknown> };
+      if (callback.type === 4 || callback.type === 5) this.originals.set(token, this.store(this.channelId, callback.data ?? {}, files));
+      return respond(204);
+    }
+    if ((match = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(path))) {
+      const token = match[2] as string;
+      if (this.expiredTokens.has(token)) return respond(401, { message: 'Invalid Webhook Token', code: 50027 });
+      if (method === 'PATCH' && match[3] === '@original') {
+        const previous = this.originals.get(token);
+        const message = this.store(this.channelId, { ...(previous ? { content: previous.content, embeds: previous.embeds, flags: previous.flags } : {}), ...(json as object) }, files, previous?.id);
+        this.originals.set(token, message);
+        return respond(200, this.wire(message));
+      }
+      if (method === 'POST' && !match[3]) {
+        const message = this.store(this.channelId, json as Record<string, unknown>, files);
+        this.followUps.push(message);
+        return respond(200, this.wire(message));
+      }
+      if (method === 'GET' && match[3] === '@original') {
+        const original = this.originals.get(token);
+        return original ? respond(200, this.wire(original)) : respond(404, { message: 'Unknown Message', code: 10008 });
+      }
+      if (method === 'DELETE') return respond(204);
+    }
+    if ((match = /^\/channels\/(\d+)\/messages$/.exec(path)) && method === 'POST') {
+      if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
+      if (this.forbiddenChannels.has(match[1] as string)) return respond(403, { message: 'Missing Permissions', code: 50013 });
+      const message = this.store(match[1] as string, json as Record<string, unknown>, files);
+      this.channelMessages.push(message);
+      return respond(200, this.wire(message));
+    }
+    if ((match = /^\/channels\/(\d+)$/.exec(path)) && method === 'GET') {
+      return respond(200, { id: match[1], type: 0, name: 'general', guild_id: this.guildId, position: 0, permission_overwrites: [] });
+    }
+    if ((match = /^\/users\/@me\/channels$/.exec(path)) && method === 'POST') {
+      return respond(200, { id: snowflake(), type: 1, recipients: [{ id: (json as { recipient_id: string }).recipient_id, username: 'member', discriminator: '0' }] });
+    }
+    void url;
+    return respond(404, { message: `404: Not Found (${method} ${path})`, code: 0 });
+  }
+
+  private store(channelId: string, data: Record<string, unknown>, files: RecordedFile[], id = snowflake()): StoredMessage {
+    const attachments: Attachment[] = files.map((file) => {
+      const attachmentId = snowflake();
+      const path = `/attachments/${channelId}/${attachmentId}/${encodeURIComponent(file.filename)}`;
+      this.served.set(path, { bytes: file.bytes, contentType: file.contentType });
+      return { id: attachmentId, filename: file.filename, size: file.bytes.length, url: `${this.url}${path}`, proxy_url: `${this.url}${path}`, content_type: file.contentType };
+    });
+    return {
+      id, channelId, content: typeof data['content'] === 'string' ? data['content'] : '', embeds: Array.isArray(data['embeds']) ? data['embeds'] : [],
+      attachments: files.length > 0 ? attachments : [], flags: typeof data['flags'] === 'number' ? data['flags'] : 0, files: files.map((file) => file.bytes),
+    };
+  }
+
+  private wire(message: StoredMessage) {
+    return messagePayload({ id: message.id, channelId: message.channelId, author: userPayload(this.botUser), content: message.content, embeds: message.embeds, attachments: message.attachments, flags: message.flags });
+  }
+
+  private record(req: IncomingMessage, path: string, url: URL, json: unknown, files: RecordedFile[], status: number): void {
+    const request: RecordedRequest = { method: req.method ?? 'GET', path, query: url.searchParams, auth: req.headers['authorization'], json, files, at: performance.now(), status };
+    this.requests.push(request);
+    this.emit('request', request);
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function parseBody(req: IncomingMessage, body: Buffer): Promise<{ json: unknown; files: RecordedFile[] }> {
+  const type = String(req.headers['content-type'] ?? '');
+  if (body.length === 0) return { json: undefined, files: [] };
+  if (!type.startsWith('multipart/form-data')) return { json: type.includes('json') ? JSON.parse(body.toString('utf8')) : undefined, files: [] };
+  const form = await new Response(body, { headers: { 'content-type': type } }).formData();
+  let json: unknown;
+  const files: RecordedFile[] = [];
+  for (const [field, value] of form) {
+    if (typeof value === 'string') {
+      if (field === 'payload_json') json = JSON.parse(value);
+    } else {
+      files.push({ field, filename: value.name, contentType: value.type, bytes: Buffer.from(await value.arrayBuffer()) });
+    }
+  }
+  return { json, files };
+}
