@@ -14,9 +14,16 @@ export interface InputImage {
   extension: string;
 }
 
+/** A submitted prompt: its outcome, and progress kept until the scheduler starts following it. */
+interface Following {
+  result: Promise<PromptResult>;
+  sink: ((progress: JobProgress) => void) | undefined;
+  latest: JobProgress | undefined;
+}
+
 /** Runs jobs on one ComfyUI server: fills the template, uploads inputs, submits, follows. */
 export class ComfyRunner implements JobRunner<PromptResult> {
-  private readonly running = new Map<string, { result: Promise<PromptResult>; sink: (progress: JobProgress) => void }>();
+  private readonly running = new Map<string, Following>();
   /** Kept until the job ends (a resubmit after a ComfyUI restart uploads again); see `release`. */
   readonly inputs = new Map<string, InputImage>();
 
@@ -39,10 +46,14 @@ export class ComfyRunner implements JobRunner<PromptResult> {
     }
     const { workflow, values } = fillWorkflow(resolved, params);
     const ownId = randomUUID();
-    const entry = { sink: (_progress: JobProgress): void => undefined, result: undefined as unknown as Promise<PromptResult> };
+    const entry: Following = { sink: undefined, latest: undefined, result: Promise.resolve() as unknown as Promise<PromptResult> };
     const watch = (promptId: string): Promise<PromptResult> => this.comfy.watcher.watch(promptId, {
       nodeOrder: Object.keys(workflow),
-      onProgress: (progress) => entry.sink(progress.phase === 'pending' ? { phase: 'queued', position: progress.position } : progress),
+      onProgress: (progress) => {
+        const mapped: JobProgress = progress.phase === 'pending' ? { phase: 'queued', position: progress.position } : progress;
+        if (entry.sink) entry.sink(mapped);
+        else entry.latest = mapped;
+      },
     });
     entry.result = watch(ownId);
     entry.result.catch(() => undefined);
@@ -65,17 +76,28 @@ export class ComfyRunner implements JobRunner<PromptResult> {
     const entry = this.running.get(job.id);
     if (!entry) return Promise.reject(new PromptLostError(job.promptId ?? 'unknown'));
     entry.sink = onProgress;
+    if (entry.latest) onProgress(entry.latest);
     return entry.result.finally(() => this.running.delete(job.id));
   }
 
-  /** Deletes the prompt if it is still pending in ComfyUI, interrupts it (by its own id) if it runs. */
-  async cancel(job: Job): Promise<void> {
+  /**
+   * Deletes the prompt if it is still pending in ComfyUI, interrupts it (by its own id) if it runs. Which one is
+   * decided by ComfyUI's /queue, so on servers that ignore the id an interrupt only goes out when it is ours running.
+   */
+  async cancel(job: Job): Promise<'deleted' | 'interrupted' | 'gone'> {
     const promptId = job.promptId;
-    if (!promptId) return;
+    if (!promptId) return 'gone';
     const queue = await this.comfy.client.getQueue();
-    if (queue.pending.some((item) => item.promptId === promptId)) await this.comfy.client.deleteFromQueue([promptId]);
-    else if (queue.running.some((item) => item.promptId === promptId)) await this.comfy.client.interrupt(promptId);
+    let outcome: 'deleted' | 'interrupted' | 'gone' = 'gone';
+    if (queue.pending.some((item) => item.promptId === promptId)) {
+      await this.comfy.client.deleteFromQueue([promptId]);
+      outcome = 'deleted';
+    } else if (queue.running.some((item) => item.promptId === promptId)) {
+      await this.comfy.client.interrupt(promptId);
+      outcome = 'interrupted';
+    }
     await this.comfy.watcher.pollNow();
+    return outcome;
   }
 
   release(jobId: string): void {

@@ -21,4 +21,6 @@ export interface BotContext {
   scheduler: Scheduler<PromptResult>;
   delivery: Delivery;
   now: () => number;
+  /** Templates found not to fit the server (missing nodes), so defaults can avoid them. */
+  unfitTemplates: Set<string>;
 }

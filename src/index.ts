@@ -21,12 +21,15 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
-async function checkTemplates(ctx: Pick<BotContext, 'serverCatalog' | 'templates' | 'logger'>): Promise<void> {
+/** Logs templates that do not fit the server; defaults then avoid them (img2vid → img2vid-core without VHS). */
+async function checkTemplates(ctx: Pick<BotContext, 'serverCatalog' | 'templates' | 'logger' | 'unfitTemplates'>): Promise<void> {
   try {
     const info = await ctx.serverCatalog.objectInfo();
     for (const template of ctx.templates.values()) {
       const problems = checkTemplateAgainstServer(template, info);
-      if (problems.length > 0) ctx.logger.warn(formatProblems(template, problems));
+      if (problems.length === 0) continue;
+      ctx.unfitTemplates.add(template.name);
+      ctx.logger.warn(formatProblems(template, problems));
     }
   } catch (error) {
     ctx.logger.warn({ err: error }, 'ComfyUI is not reachable yet; jobs will wait for it');
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
   });
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.DISCORD_API_URL } });
   const delivery = new Delivery({ rest: client.rest, appId: config.DISCORD_APP_ID, catalog: en, comfy: comfy.client, logger, progressEditMs: config.PROGRESS_EDIT_MS });
-  const ctx: BotContext = { config, catalog: en, logger, templates, comfy, serverCatalog, runner, scheduler, delivery, now: Date.now };
+  const ctx: BotContext = { config, catalog: en, logger, templates, comfy, serverCatalog, runner, scheduler, delivery, now: Date.now, unfitTemplates: new Set() };
   bindEvents(client, ctx);
   wireJobEvents(ctx);
   void checkTemplates(ctx);

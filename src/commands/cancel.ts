@@ -18,7 +18,7 @@ export const cancel = {
     .toJSON(),
   async execute(interaction, ctx) {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const admin = isAdmin(interaction.member, ctx.config.ADMIN_ROLE_ID);
+    const admin = isAdmin(interaction, ctx.config.ADMIN_ROLE_ID);
     if (interaction.options.getBoolean('all')) {
       if (!admin) throw new UserError('cancel.allForbidden', { role: ctx.config.ADMIN_ROLE_ID ? ` or the <@&${ctx.config.ADMIN_ROLE_ID}> role` : '' });
       const { active, waiting } = ctx.scheduler.snapshot();
@@ -35,7 +35,7 @@ export const cancel = {
   },
   async autocomplete(interaction, ctx) {
     const { active, waiting } = ctx.scheduler.snapshot();
-    const admin = isAdmin(interaction.member, ctx.config.ADMIN_ROLE_ID);
+    const admin = isAdmin(interaction, ctx.config.ADMIN_ROLE_ID);
     await suggest(interaction, [...active, ...waiting].filter((job) => admin || job.requester.id === interaction.user.id).map((job) => job.id));
   },
 } satisfies Command;

@@ -1,7 +1,7 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
-import { autocompleteFromServer, enqueueJob, findTemplate } from './shared.js';
+import { autocompleteFromServer, defaultTemplate, enqueueJob, findTemplate } from './shared.js';
 import type { Command } from './command.js';
 
 /** Named sizes (SDXL-friendly buckets); the template's own bounds still apply. */
@@ -45,7 +45,7 @@ export const imagine = {
     await interaction.deferReply();
     const read = (name: string) => interaction.options.get(name)?.value ?? undefined;
     const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, read(name)])));
-    const template = findTemplate(ctx, options.template ?? ctx.config.DEFAULT_IMAGINE_TEMPLATE, 'imagine');
+    const template = findTemplate(ctx, options.template ?? defaultTemplate(ctx, 'imagine'), 'imagine');
     const { size, template: _name, count, ...rest } = options;
     const params: Record<string, string | number | boolean> = {};
     for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
@@ -54,6 +54,6 @@ export const imagine = {
     await enqueueJob(interaction, ctx, 'imagine', template, params);
   },
   async autocomplete(interaction, ctx) {
-    await autocompleteFromServer(interaction, ctx, 'imagine', ctx.config.DEFAULT_IMAGINE_TEMPLATE);
+    await autocompleteFromServer(interaction, ctx, 'imagine');
   },
 } satisfies Command;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
 import { fetchInputImage } from '../discord/input-image.js';
 import { UserError } from '../discord/user-error.js';
-import { autocompleteFromServer, enqueueJob, findTemplate } from './shared.js';
+import { autocompleteFromServer, defaultTemplate, enqueueJob, findTemplate } from './shared.js';
 import type { Command } from './command.js';
 
 const data = new SlashCommandBuilder()
@@ -31,7 +31,7 @@ export const img2vid = {
     const attachment = interaction.options.getAttachment('image');
     if (!attachment) throw new UserError('image.missing');
     const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, interaction.options.get(name)?.value ?? undefined])));
-    const template = findTemplate(ctx, options.template ?? ctx.config.DEFAULT_IMG2VID_TEMPLATE, 'img2vid');
+    const template = findTemplate(ctx, options.template ?? defaultTemplate(ctx, 'img2vid'), 'img2vid');
     const image = await fetchInputImage(
       { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType },
       { maxBytes: ctx.config.MAX_INPUT_IMAGE_BYTES, maxSide: ctx.config.MAX_INPUT_IMAGE_SIDE, allowedHosts: ctx.config.DISCORD_ATTACHMENT_HOSTS },
@@ -42,6 +42,6 @@ export const img2vid = {
     await enqueueJob(interaction, ctx, 'img2vid', template, params, image);
   },
   async autocomplete(interaction, ctx) {
-    await autocompleteFromServer(interaction, ctx, 'img2vid', ctx.config.DEFAULT_IMG2VID_TEMPLATE);
+    await autocompleteFromServer(interaction, ctx, 'img2vid');
   },
 } satisfies Command;

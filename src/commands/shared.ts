@@ -7,6 +7,14 @@ import type { Job, JobKind } from '../jobs/job.js';
 
 const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 
+/** The configured default, unless it does not fit the server and another template of the kind does. */
+export function defaultTemplate(ctx: BotContext, kind: JobKind): string {
+  const configured = kind === 'imagine' ? ctx.config.DEFAULT_IMAGINE_TEMPLATE : ctx.config.DEFAULT_IMG2VID_TEMPLATE;
+  if (!ctx.unfitTemplates.has(configured)) return configured;
+  const fitting = [...ctx.templates.values()].find((template) => template.command === kind && !ctx.unfitTemplates.has(template.name));
+  return fitting?.name ?? configured;
+}
+
 export function findTemplate(ctx: BotContext, name: string, kind: JobKind): Template {
   const template = ctx.templates.get(name);
   const names = [...ctx.templates.values()].filter((candidate) => candidate.command === kind).map((candidate) => candidate.name);
@@ -67,11 +75,11 @@ export async function enqueueJob(
   return job;
 }
 
-export function isAdmin(member: GuildMember | APIInteractionGuildMember | null, adminRoleId: string | undefined): boolean {
-  if (!member) return false;
-  const permissions = typeof member.permissions === 'string' ? BigInt(member.permissions) : member.permissions.bitfield;
-  if ((permissions & PermissionFlagsBits.ManageGuild) !== 0n) return true;
-  if (!adminRoleId) return false;
+/** Manage Server (from the permissions Discord sent with the interaction) or the configured admin role; checked on every use. */
+export function isAdmin(interaction: BaseInteraction, adminRoleId: string | undefined): boolean {
+  if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return true;
+  const member: GuildMember | APIInteractionGuildMember | null = interaction.member;
+  if (!adminRoleId || !member) return false;
   return Array.isArray(member.roles) ? member.roles.includes(adminRoleId) : member.roles.cache.has(adminRoleId);
 }
 
@@ -83,13 +91,13 @@ export async function suggest(interaction: AutocompleteInteraction, values: read
 }
 
 /** Autocomplete for template/checkpoint/sampler/scheduler options, from the server's cached /object_info. */
-export async function autocompleteFromServer(interaction: AutocompleteInteraction, ctx: BotContext, kind: JobKind, defaultTemplate: string): Promise<void> {
+export async function autocompleteFromServer(interaction: AutocompleteInteraction, ctx: BotContext, kind: JobKind): Promise<void> {
   const focused = interaction.options.getFocused(true).name;
   if (focused === 'template') {
     await suggest(interaction, [...ctx.templates.values()].filter((template) => template.command === kind).map((template) => template.name));
     return;
   }
-  const template = ctx.templates.get(interaction.options.getString('template') ?? defaultTemplate);
+  const template = ctx.templates.get(interaction.options.getString('template') ?? defaultTemplate(ctx, kind));
   const spec = template?.params[focused];
   const node = spec ? template?.workflow[spec.node] : undefined;
   const values = spec && node ? await ctx.serverCatalog.options(node.class_type, spec.input).catch(() => []) : [];

@@ -47,9 +47,14 @@ export async function fetchInputImage(attachment: AttachmentInfo, limits: InputI
   if (!allowedHost(url, limits.allowedHosts)) throw new UserError('image.host');
   const bytes = await download(url, limits.maxBytes, signal);
   if (bytes.length === 0) throw new UserError('image.empty');
+  const header = pngDimensions(bytes);
+  if (header && (header.width > limits.maxSide || header.height > limits.maxSide)) {
+    throw new UserError('image.tooManyPixels', { width: header.width, height: header.height, max: limits.maxSide });
+  }
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // Header only, so no pixel limit applies yet: the dimensions are checked below, before any decoding.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
     throw new UserError('image.undecodable');
   }
@@ -64,6 +69,14 @@ export async function fetchInputImage(attachment: AttachmentInfo, limits: InputI
     throw new UserError('image.undecodable');
   }
   return { bytes, extension };
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A PNG's size straight from its IHDR, so a bomb is refused without handing it to any decoder. */
+function pngDimensions(bytes: Buffer): { width: number; height: number } | undefined {
+  if (bytes.length < 24 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE) || bytes.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
 async function download(url: URL, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {

@@ -40,7 +40,7 @@ export const en = {
   'input.wrongTemplate': 'Template "{name}" is for /{command}, not /{used}.',
   'input.notInstalled': '{what} "{value}" is not available on this server. Available: {options}.',
   'image.missing': 'Attach an image to animate.',
-  'image.type': 'That attachment is {type}, not an image. Attach a PNG, JPEG or WebP.',
+  'image.type': 'That attachment is {type}; attach a PNG, JPEG or WebP picture.',
   'image.empty': 'That attachment is empty (0 bytes).',
   'image.tooBig': 'That image is {size}; the limit is {limit}.',
   'image.tooManyPixels': 'That image is {width}×{height}; the largest side may be {max} pixels.',

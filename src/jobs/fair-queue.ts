@@ -1,13 +1,17 @@
 /**
- * Round-robin across owners: each owner has a FIFO, and owners take turns, so one member's ten jobs do not hold
- * back everyone else. An owner who was just served goes to the back of the rotation.
+ * Fair order across owners: each owner has a FIFO, and the next item comes from the owner served longest ago
+ * (never-served owners first, by arrival). So one member's ten jobs do not hold back everyone else, and a
+ * member whose jobs just went to the GPU waits behind members who have had nothing yet.
  */
 export class FairQueue<T extends { id: string }> {
   private readonly lanes = new Map<string, T[]>();
-  /** Owners in the order they will next be served. */
-  private rotation: string[] = [];
+  /** Owner → serial of their last serve (higher = more recent). */
+  private readonly lastServed = new Map<string, number>();
+  /** Owner → serial of arrival of their oldest waiting item, to break ties among never-served owners. */
+  private readonly arrival = new Map<string, number>();
+  private serial = 0;
 
-  constructor(private readonly ownerOf: (item: T) => string) {}
+  constructor(private readonly ownerOf: (item: T) => string, private readonly memory = 10_000) {}
 
   get size(): number {
     let total = 0;
@@ -25,26 +29,33 @@ export class FairQueue<T extends { id: string }> {
     if (lane) lane.push(item);
     else {
       this.lanes.set(owner, [item]);
-      this.rotation.push(owner);
+      this.arrival.set(owner, ++this.serial);
     }
   }
 
-  /** Puts an item back at the head of its owner's lane and that owner first in turn (a failed submit). */
+  /** Puts an item back at the head of its owner's lane and un-does that owner's last serve (a failed submit). */
   unshift(item: T): void {
     const owner = this.ownerOf(item);
     const lane = this.lanes.get(owner);
     if (lane) lane.unshift(item);
-    else this.lanes.set(owner, [item]);
-    this.rotation = [owner, ...this.rotation.filter((other) => other !== owner)];
+    else {
+      this.lanes.set(owner, [item]);
+      this.arrival.set(owner, ++this.serial);
+    }
+    this.lastServed.set(owner, -Infinity);
   }
 
   shift(): T | undefined {
-    const owner = this.rotation.shift();
+    const owner = this.nextOwner(this.lastServed);
     if (owner === undefined) return undefined;
     const lane = this.lanes.get(owner) as T[];
     const item = lane.shift();
-    if (lane.length > 0) this.rotation.push(owner);
-    else this.lanes.delete(owner);
+    if (lane.length === 0) {
+      this.lanes.delete(owner);
+      this.arrival.delete(owner);
+    }
+    this.lastServed.set(owner, ++this.serial);
+    this.forgetOldest();
     return item;
   }
 
@@ -55,7 +66,7 @@ export class FairQueue<T extends { id: string }> {
       const [removed] = lane.splice(index, 1);
       if (lane.length === 0) {
         this.lanes.delete(owner);
-        this.rotation = this.rotation.filter((other) => other !== owner);
+        this.arrival.delete(owner);
       }
       return removed;
     }
@@ -64,19 +75,44 @@ export class FairQueue<T extends { id: string }> {
 
   /** Every item in the order `shift()` would return them. */
   ordered(): T[] {
-    const cursors = new Map([...this.lanes].map(([owner, lane]) => [owner, [...lane]]));
-    const rotation = [...this.rotation];
+    const served = new Map(this.lastServed);
+    const cursors = new Map([...this.lanes].map(([owner, lane]) => [owner, 0]));
     const result: T[] = [];
-    for (let owner = rotation.shift(); owner !== undefined; owner = rotation.shift()) {
-      const lane = cursors.get(owner) as T[];
-      result.push(lane.shift() as T);
-      if (lane.length > 0) rotation.push(owner);
+    let serial = this.serial;
+    for (;;) {
+      const owner = this.nextOwner(served, cursors);
+      if (owner === undefined) return result;
+      const lane = this.lanes.get(owner) as T[];
+      const index = cursors.get(owner) as number;
+      result.push(lane[index] as T);
+      cursors.set(owner, index + 1);
+      served.set(owner, ++serial);
     }
-    return result;
   }
 
   /** 1-based position of an item in run order. */
   positionOf(id: string): number {
     return this.ordered().findIndex((item) => item.id === id) + 1;
+  }
+
+  private nextOwner(served: ReadonlyMap<string, number>, cursors?: ReadonlyMap<string, number>): string | undefined {
+    let best: string | undefined;
+    let bestKey: [number, number] = [Infinity, Infinity];
+    for (const [owner, lane] of this.lanes) {
+      if (cursors && (cursors.get(owner) as number) >= lane.length) continue;
+      const key: [number, number] = [served.get(owner) ?? -Infinity, this.arrival.get(owner) ?? 0];
+      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
+        best = owner;
+        bestKey = key;
+      }
+    }
+    return best;
+  }
+
+  /** Bounded memory over months: owners not seen for a long time are forgotten (they count as never served). */
+  private forgetOldest(): void {
+    if (this.lastServed.size <= this.memory) return;
+    const oldest = [...this.lastServed.entries()].sort((a, b) => a[1] - b[1]).slice(0, this.lastServed.size - this.memory);
+    for (const [owner] of oldest) if (!this.lanes.has(owner)) this.lastServed.delete(owner);
   }
 }

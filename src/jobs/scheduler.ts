@@ -10,8 +10,8 @@ export interface JobRunner<Result> {
   submit(job: Job): Promise<{ promptId: string; values: Record<string, string | number | boolean> }>;
   /** Follows a submitted prompt to its end. */
   follow(job: Job, onProgress: (progress: JobProgress) => void): Promise<Result>;
-  /** Removes a prompt pending in the backend, or interrupts it when it runs. */
-  cancel(job: Job): Promise<void>;
+  /** Removes a prompt pending in the backend, or interrupts it when it runs; says which it did. */
+  cancel(job: Job): Promise<'deleted' | 'interrupted' | 'gone'>;
   /** True for errors meaning "the backend is unreachable, try later" (the job is kept). */
   isUnavailable(error: unknown): boolean;
   /** True for errors meaning "the backend forgot this prompt" (a restart): submit again, once. */
@@ -122,9 +122,12 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       return 'removed';
     }
     this.cancelling.add(job.id);
-    const wasRunning = job.state === 'running';
-    await this.runner.cancel(job);
-    return wasRunning ? 'interrupted' : 'deleted-from-comfy';
+    const outcome = await this.runner.cancel(job);
+    if (outcome === 'gone') {
+      this.cancelling.delete(job.id);
+      return 'finished';
+    }
+    return outcome === 'interrupted' ? 'interrupted' : 'deleted-from-comfy';
   }
 
   /** Called by delivery when the job's outputs reached Discord (or could not). */

@@ -39,6 +39,11 @@ export class BotProcess {
     return this.logs.join('');
   }
 
+  /** Waits until the bot has logged a line matching `pattern`. */
+  waitForLog(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    return waitFor(() => pattern.test(this.output), `the bot to log ${pattern}`, timeoutMs).then(() => undefined);
+  }
+
   /** Resolves with the exit code once the process ends. */
   exited(): Promise<number | null> {
     return this.exit ?? Promise.resolve(null);

@@ -24,12 +24,15 @@ class StubRunner implements JobRunner<string> {
   }
   async cancel(job: Job) {
     this.cancelled.push(job.params['prompt'] as string);
+    const wasRunning = this.started.has(job.params['prompt'] as string);
     this.pending.get(job.params['prompt'] as string)?.reject(new Error('interrupted'));
+    return wasRunning ? 'interrupted' as const : 'deleted' as const;
   }
+  started = new Set<string>();
   isUnavailable(error: unknown) { return error instanceof Unavailable; }
   isLost(error: unknown) { return error instanceof Lost; }
 
-  start(prompt: string) { this.pending.get(prompt)?.progress({ phase: 'started' }); }
+  start(prompt: string) { this.started.add(prompt); this.pending.get(prompt)?.progress({ phase: 'started' }); }
   finish(prompt: string) { this.pending.get(prompt)?.resolve(`result ${prompt}`); }
   lose(prompt: string) { this.pending.get(prompt)?.reject(new Lost('gone')); }
   inside(prompt: string) { return this.pending.has(prompt); }
@@ -62,19 +65,29 @@ describe('FairQueue', () => {
     expect(queue.remove('b1')?.id).toBe('b1');
     expect([queue.shift()?.id, queue.shift()?.id, queue.shift()?.id, queue.shift()?.id, queue.shift()?.id, queue.shift()]).toEqual(['a1', 'b2', 'c1', 'a2', 'a3', undefined]);
   });
+
+  it('puts an owner who was just served behind owners who have had nothing yet', () => {
+    const queue = new FairQueue<{ id: string; owner: string }>((item) => item.owner);
+    queue.push({ id: 'a1', owner: 'a' });
+    expect(queue.shift()?.id).toBe('a1');
+    queue.push({ id: 'a2', owner: 'a' });
+    queue.push({ id: 'b1', owner: 'b' });
+    queue.push({ id: 'c1', owner: 'c' });
+    expect(queue.ordered().map((item) => item.id)).toEqual(['b1', 'c1', 'a2']);
+  });
 });
 
 describe('Scheduler', () => {
   it('runs three members\' jobs round-robin', async () => {
     const { runner, scheduler, completed } = setup();
     for (const [user, prompt] of [['ann', 'a1'], ['ann', 'a2'], ['ann', 'a3'], ['bob', 'b1'], ['cy', 'c1'], ['bob', 'b2']]) scheduler.enqueue(newJob(user as string, prompt as string));
-    expect(scheduler.snapshot().waiting.map((job) => job.params['prompt'])).toEqual(['a2', 'b1', 'c1', 'a3', 'b2']);
-    for (const prompt of ['a1', 'a2', 'b1', 'c1', 'a3', 'b2']) {
+    expect(scheduler.snapshot().waiting.map((job) => job.params['prompt'])).toEqual(['b1', 'c1', 'a2', 'b2', 'a3']);
+    for (const prompt of ['a1', 'b1', 'c1', 'a2', 'b2', 'a3']) {
       await waitFor(() => runner.inside(prompt), `${prompt} to be submitted`);
       runner.finish(prompt);
     }
     await waitFor(() => completed.length === 6, 'all jobs');
-    expect(runner.submitted).toEqual(['a1', 'a2', 'b1', 'c1', 'a3', 'b2']);
+    expect(runner.submitted).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3']);
   });
 
   it('keeps the next prompt inside the backend before the current one finishes, and no more', async () => {

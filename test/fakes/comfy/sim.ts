@@ -51,6 +51,8 @@ export interface RequestRecord {
   method: string;
   path: string;
   at: number;
+  /** The parsed JSON body of a POST, when it had one. */
+  json?: unknown;
 }
 
 const DEFAULTS: SimOptions = {
@@ -230,10 +232,12 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.replace(/^\/api(?=\/)/, '');
-    const record = { method: req.method ?? 'GET', path: `${path}${url.search}`, at: performance.now() };
+    const record: RequestRecord = { method: req.method ?? 'GET', path: `${path}${url.search}`, at: performance.now() };
     this.requests.push(record);
-    this.emit('request', record);
-    if (!this.authorized(req)) return sendJson(res, 401, { error: 'unauthorized' });
+    if (!this.authorized(req)) {
+      this.emit('request', record);
+      return sendJson(res, 401, { error: 'unauthorized' });
+    }
     const slow = this.faults.slowMs.get(path.startsWith('/history/') ? '/history' : path);
     if (slow) await delay(slow);
     if (this.faults.http500.has(path.startsWith('/history/') ? '/history' : path) || (path.startsWith('/object_info') && this.faults.http500.has('/object_info'))) {
@@ -241,6 +245,11 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
     }
     const body = req.method === 'POST' ? await readBody(req, this.options.maxUploadBytes) : Buffer.alloc(0);
     if (body === 'too-large') return sendEmpty(res, 413);
+    if (String(req.headers['content-type'] ?? '').includes('json')) {
+      const parsed = parseJsonBody(body);
+      if (parsed.ok) record.json = parsed.value;
+    }
+    this.emit('request', record);
     const key = `${req.method} ${path}`;
     switch (key) {
       case 'POST /prompt': return this.postPrompt(res, body);

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { ComfyConfigSchema, loadConfigOrExit } from '../config.js';
+import { ComfyClient } from '../comfy/client.js';
+import { serverFromSettings } from '../comfy/connection.js';
+import { checkTemplateAgainstServer, resolveServerDefaults } from '../comfy/template-check.js';
+import { loadTemplates } from '../comfy/templates.js';
+import { loadEnvFile } from '../env.js';
+import { templateDirs } from '../templates-registry.js';
+
+/** `npm run doctor`: is each ComfyUI server reachable, and does every template fit it? Exit 1 if not. */
+loadEnvFile();
+const config = loadConfigOrExit(ComfyConfigSchema);
+let healthy = true;
+const say = (ok: boolean, text: string): void => {
+  healthy &&= ok;
+  process.stdout.write(`${ok ? '✔' : '✘'} ${text}\n`);
+};
+
+try {
+  const templates = await loadTemplates(templateDirs(config.TEMPLATES_DIR));
+  say(true, `templates: ${[...templates.keys()].join(', ')}`);
+  for (const url of config.COMFYUI_URL) {
+    const client = new ComfyClient({ server: serverFromSettings(url, config), clientId: `doctor-${randomUUID()}`, timeoutMs: config.COMFYUI_TIMEOUT_MS });
+    try {
+      const stats = await client.systemStats();
+      const device = stats.devices[0];
+      say(true, `${client.displayUrl}: ComfyUI ${stats.system.comfyui_version ?? '(version unknown)'}${device ? ` on ${device.name}` : ''}`);
+      const info = await client.objectInfo();
+      for (const template of templates.values()) {
+        const problems = checkTemplateAgainstServer(template, info);
+        const { notes } = resolveServerDefaults(template, info);
+        say(problems.length === 0, `${template.name}${problems.length === 0 ? ' fits this server' : ':'}${notes.length ? ` (${notes.join('; ')})` : ''}`);
+        for (const problem of problems) process.stdout.write(`    - ${problem.message}; ${problem.fix}\n`);
+      }
+    } catch (error) {
+      say(false, `${client.displayUrl}: ${(error as Error).message}`);
+    } finally {
+      await client.close();
+    }
+  }
+} catch (error) {
+  say(false, (error as Error).message);
+}
+process.exit(healthy ? 0 : 1);
