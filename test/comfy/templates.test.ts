@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -75,6 +75,7 @@ describe('loading a template', () => {
     await writeFile(join(dir, 'broken.json'), JSON.stringify(raw({ name: 'mine2' })));
     const loaded = await loadTemplates(templateDirs(dir));
     expect(loaded.get('txt2img')?.source).toBe(join(dir, 'mine.json'));
+    await rm(dir, { recursive: true, force: true });
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeDiscord, type RecordedRequest, type StoredMessage } from '../fakes/discord/fake-discord.js';
@@ -83,6 +83,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await bot.stop();
       await discord.stop();
       await sim.stop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -20,6 +20,7 @@ describe('starting the bot', () => {
     const bot = new BotProcess({ DOTENV_CONFIG_PATH: join(dir, '.env') });
     bot.start();
     expect(await bot.exited()).toBe(1);
+    await rm(dir, { recursive: true, force: true });
     expect(bot.output).toBe([
       'Configuration problems (see .env.example):',
       '  - DISCORD_TOKEN is missing: create a bot at https://discord.com/developers/applications → your app → Bot → Reset Token, and put it in .env',
@@ -53,6 +54,7 @@ describe('starting the bot', () => {
     const second = await runNpmScript('register', [], { ...env, DATA_DIR: dataDir });
     expect(second.stdout).toContain('Commands unchanged since the last registration');
     expect(puts()).toBe(2);
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('answers autocomplete for checkpoints from the server\'s object_info', async () => {
