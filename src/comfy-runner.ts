@@ -7,11 +7,14 @@ import { fillWorkflow, type Template } from './comfy/templates.js';
 import type { PromptResult } from './comfy/watcher.js';
 import type { Job, JobProgress } from './jobs/job.js';
 import type { JobRunner } from './jobs/scheduler.js';
+import type { StoredInput } from './jobs/store.js';
 
-/** Image bytes a member attached, kept until the job is submitted (uploaded then, under a unique name). */
-export interface InputImage {
-  bytes: Buffer;
-  extension: string;
+/** Image bytes a member attached, kept with the job and uploaded when it is submitted (under a unique name). */
+export type InputImage = StoredInput;
+
+/** Where attached images are kept until their job ends (the ledger). */
+export interface InputSource {
+  input(jobId: string): StoredInput | undefined;
 }
 
 /** A submitted prompt: its outcome, and progress kept until the scheduler starts following it. */
@@ -24,13 +27,11 @@ interface Following {
 /** Runs jobs on one ComfyUI server: fills the template, uploads inputs, submits, follows. */
 export class ComfyRunner implements JobRunner<PromptResult> {
   private readonly running = new Map<string, Following>();
-  /** Kept until the job ends (a resubmit after a ComfyUI restart uploads again); see `release`. */
-  readonly inputs = new Map<string, InputImage>();
-
   constructor(
     private readonly comfy: ComfyConnection,
     private readonly templates: ReadonlyMap<string, Template>,
     private readonly catalog: ServerCatalog,
+    private readonly inputs: InputSource,
   ) {}
 
   async submit(job: Job): Promise<{ promptId: string; values: Record<string, string | number | boolean> }> {
@@ -39,37 +40,46 @@ export class ComfyRunner implements JobRunner<PromptResult> {
     const resolved = resolveServerDefaults(template, await this.catalog.objectInfo()).template;
     const params: Record<string, unknown> = { ...job.params };
     const imageParam = Object.entries(template.params).find(([, spec]) => spec.type === 'image')?.[0];
-    const input = this.inputs.get(job.id);
+    const input = imageParam ? this.inputs.input(job.id) : undefined;
     if (imageParam && input) {
       const uploaded = await this.comfy.client.uploadImage(input.bytes, `discord-${randomUUID()}.${input.extension}`, { subfolder: 'discord' });
       params[imageParam] = uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
     }
     const { workflow, values } = fillWorkflow(resolved, params);
     const ownId = randomUUID();
+    const entry = this.startWatching(ownId, Object.keys(workflow));
+    try {
+      const queued = await this.comfy.client.queuePrompt(workflow, { promptId: ownId });
+      if (queued.promptId !== ownId) {
+        this.comfy.watcher.forget(ownId);
+        this.running.set(job.id, this.startWatching(queued.promptId, Object.keys(workflow)));
+      } else {
+        this.running.set(job.id, entry);
+      }
+      return { promptId: queued.promptId, values };
+    } catch (error) {
+      this.comfy.watcher.forget(ownId);
+      throw error;
+    }
+  }
+
+  resume(job: Job): void {
+    if (job.promptId) this.running.set(job.id, this.startWatching(job.promptId));
+    void this.comfy.watcher.pollNow();
+  }
+
+  private startWatching(promptId: string, nodeOrder?: string[]): Following {
     const entry: Following = { sink: undefined, latest: undefined, result: Promise.resolve() as unknown as Promise<PromptResult> };
-    const watch = (promptId: string): Promise<PromptResult> => this.comfy.watcher.watch(promptId, {
-      nodeOrder: Object.keys(workflow),
+    entry.result = this.comfy.watcher.watch(promptId, {
+      ...(nodeOrder ? { nodeOrder } : {}),
       onProgress: (progress) => {
         const mapped: JobProgress = progress.phase === 'pending' ? { phase: 'queued', position: progress.position } : progress;
         if (entry.sink) entry.sink(mapped);
         else entry.latest = mapped;
       },
     });
-    entry.result = watch(ownId);
     entry.result.catch(() => undefined);
-    try {
-      const queued = await this.comfy.client.queuePrompt(workflow, { promptId: ownId });
-      if (queued.promptId !== ownId) {
-        this.comfy.watcher.forget(ownId);
-        entry.result = watch(queued.promptId);
-        entry.result.catch(() => undefined);
-      }
-      this.running.set(job.id, entry);
-      return { promptId: queued.promptId, values };
-    } catch (error) {
-      this.comfy.watcher.forget(ownId);
-      throw error;
-    }
+    return entry;
   }
 
   follow(job: Job, onProgress: (progress: JobProgress) => void): Promise<PromptResult> {
@@ -98,10 +108,6 @@ export class ComfyRunner implements JobRunner<PromptResult> {
     }
     await this.comfy.watcher.pollNow();
     return outcome;
-  }
-
-  release(jobId: string): void {
-    this.inputs.delete(jobId);
   }
 
   isUnavailable(error: unknown): boolean {

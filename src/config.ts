@@ -43,6 +43,8 @@ const BotSettings = {
   MAX_INPUT_IMAGE_BYTES: int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
   MAX_INPUT_IMAGE_SIDE: int(4096, 64, 16_384),
   DATA_DIR: z.string().default('./data'),
+  JOBS_DB: optional(z.string()),
+  SHUTDOWN_GRACE_MS: int(10_000, 0, 120_000),
 };
 
 export const ComfyConfigSchema = z.object(ComfySettings);

@@ -23,4 +23,6 @@ export interface BotContext {
   now: () => number;
   /** Templates found not to fit the server (missing nodes), so defaults can avoid them. */
   unfitTemplates: Set<string>;
+  /** Set on SIGTERM/SIGINT: new jobs are refused while deliveries finish. */
+  shuttingDown: boolean;
 }

@@ -12,7 +12,9 @@ import { wireJobEvents } from './discord/job-events.js';
 import { en } from './discord/messages.js';
 import { loadEnvFile } from './env.js';
 import { bindEvents } from './events/index.js';
+import { join } from 'node:path';
 import { Scheduler } from './jobs/scheduler.js';
+import { JobStore } from './jobs/store.js';
 import { createLogger, type Logger } from './log.js';
 import { templateDirs } from './templates-registry.js';
 
@@ -51,22 +53,37 @@ async function main(): Promise<void> {
     clientId: `discord-bot-${config.DISCORD_APP_ID}`, timeoutMs: config.COMFYUI_TIMEOUT_MS,
   });
   const serverCatalog = new ServerCatalog(comfy.client);
-  const runner = new ComfyRunner(comfy, templates, serverCatalog);
+  let store: JobStore;
+  try {
+    store = new JobStore(config.JOBS_DB ?? join(config.DATA_DIR, 'jobs.sqlite'));
+  } catch (error) {
+    fatal(`Could not open the job database: ${(error as Error).message}`);
+  }
+  const runner = new ComfyRunner(comfy, templates, serverCatalog, store);
   const scheduler = new Scheduler<PromptResult>(runner, {
+    ledger: store, maxSubmitFailures: 5,
     maxInFlight: config.COMFYUI_MAX_IN_FLIGHT, submitsPerMinute: config.SUBMITS_PER_MINUTE, maxWaitingPerUser: config.MAX_WAITING_PER_USER,
   });
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.DISCORD_API_URL } });
   const delivery = new Delivery({ rest: client.rest, appId: config.DISCORD_APP_ID, catalog: en, comfy: comfy.client, logger, progressEditMs: config.PROGRESS_EDIT_MS });
-  const ctx: BotContext = { config, catalog: en, logger, templates, comfy, serverCatalog, runner, scheduler, delivery, now: Date.now, unfitTemplates: new Set() };
+  const ctx: BotContext = { config, catalog: en, logger, templates, comfy, serverCatalog, runner, scheduler, delivery, now: Date.now, unfitTemplates: new Set(), shuttingDown: false };
   bindEvents(client, ctx);
   wireJobEvents(ctx);
   void checkTemplates(ctx);
 
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  // Stop taking jobs, let deliveries in flight finish (bounded), close the ledger cleanly. Jobs inside ComfyUI
+  // keep running there and are picked up from its history on the next start.
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
+    ctx.shuttingDown = true;
     scheduler.stop();
-    void Promise.allSettled([client.destroy(), comfy.close()]).then(() => process.exit(0));
+    void delivery.drain(config.SHUTDOWN_GRACE_MS)
+      .then(() => Promise.allSettled([client.destroy(), comfy.close()]))
+      .then(() => {
+        store.close();
+        process.exit(0);
+      });
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
@@ -76,10 +93,15 @@ async function main(): Promise<void> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     await comfy.close();
+    store.close();
     fatal(code === 'TokenInvalid'
       ? 'Discord refused DISCORD_TOKEN. Copy a fresh one from the Developer Portal → your app → Bot → Reset Token.'
       : `Could not log in to Discord: ${(error as Error).message}`);
   }
+  const unfinished = store.active();
+  if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'picking up jobs from before the restart');
+  scheduler.restore(unfinished);
+  store.prune(7 * 24 * 3_600_000);
 }
 
 await main();

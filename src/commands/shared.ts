@@ -53,12 +53,13 @@ export async function enqueueJob(
   params: Record<string, string | number | boolean>,
   image?: InputImage,
 ): Promise<Job> {
+  if (ctx.shuttingDown) throw new UserError('bot.restarting');
   const imageParam = Object.entries(template.params).find(([, spec]) => spec.type === 'image')?.[0];
   fillWorkflow(template, imageParam ? { ...params, [imageParam]: 'check.png' } : params, { seed: () => 0 });
   await checkCombos(ctx, template, params);
   const job = ctx.scheduler.enqueue(
     {
-      kind, template: template.name, params,
+      kind, template: template.name, params, ...(image ? { input: image } : {}),
       requester: { id: interaction.user.id, name: interaction.user.username },
       origin: {
         guildId: interaction.guildId, channelId: interaction.channelId,
@@ -68,7 +69,6 @@ export async function enqueueJob(
         attachmentLimit: (interaction as { attachmentSizeLimit?: number }).attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT,
       },
     },
-    (created) => { if (image) ctx.runner.inputs.set(created.id, image); },
   );
   const position = ctx.scheduler.positionOf(job);
   ctx.delivery.progress(job, position <= 1 ? ctx.delivery.say('queue.next', { id: job.id }) : ctx.delivery.say('queue.position', { id: job.id, position }));

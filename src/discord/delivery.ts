@@ -38,6 +38,7 @@ interface MessageBody {
 /** The one place that talks to Discord about a job: progress, results, failures. */
 export class Delivery {
   private readonly editors = new Map<string, ThrottledEditor>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => number;
 
   constructor(private readonly options: DeliveryOptions) {
@@ -59,9 +60,27 @@ export class Delivery {
     editor.show(text);
   }
 
+  /** Resolves when every delivery in flight has finished, or after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); });
+    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    clearTimeout(timer);
+  }
+
   /** Downloads the outputs, fits them under the upload limit and posts them with a compact embed. */
-  async complete(job: Job, result: PromptResult): Promise<'done' | 'failed'> {
+  complete(job: Job, result: PromptResult): Promise<'done' | 'failed'> {
+    const delivering = this.deliver(job, result);
+    this.inFlight.add(delivering);
+    return delivering.finally(() => this.inFlight.delete(delivering));
+  }
+
+  private async deliver(job: Job, result: PromptResult): Promise<'done' | 'failed'> {
     await this.closeEditor(job);
+    if (job.recovered && (await this.alreadyDelivered(job))) {
+      this.options.logger.info({ job: job.id }, 'already delivered before the restart');
+      return 'done';
+    }
     try {
       if (result.outputs.length === 0) {
         await this.post(job, { content: this.say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] } }, []);
@@ -135,7 +154,8 @@ export class Delivery {
   private async post(job: Job, body: MessageBody, files: RawFile[]): Promise<void> {
     if (this.tokenAlive(job)) {
       try {
-        await this.editOriginal(job, body, files);
+        const message = (await this.editOriginal(job, body, files)) as { id?: string };
+        if (message.id) job.messageId ??= message.id;
         return;
       } catch (error) {
         if (!(error instanceof DiscordAPIError) || !(GONE_CODES.has(Number(error.code)) || error.status === 401)) throw error;
@@ -159,6 +179,17 @@ export class Delivery {
 
   private async editOriginal(job: Job, body: MessageBody, files: RawFile[] = []): Promise<unknown> {
     return this.options.rest.patch(Routes.webhookMessage(this.options.appId, job.origin.interactionToken), { body, files, auth: false });
+  }
+
+  /** After a crash mid-upload, Discord may already show the result: look before posting it twice. */
+  private async alreadyDelivered(job: Job): Promise<boolean> {
+    if (!this.tokenAlive(job)) return false;
+    try {
+      const message = (await this.options.rest.get(Routes.webhookMessage(this.options.appId, job.origin.interactionToken), { auth: false })) as { attachments?: unknown[] };
+      return (message.attachments?.length ?? 0) > 0;
+    } catch {
+      return false;
+    }
   }
 
   private tokenAlive(job: Job): boolean {

@@ -30,10 +30,7 @@ function progressText(ctx: BotContext, job: Job): string | undefined {
 export function wireJobEvents(ctx: BotContext): void {
   const { scheduler, delivery, logger } = ctx;
   scheduler.on('update', (job) => {
-    if (FINAL_STATES.has(job.state)) {
-      ctx.runner.release(job.id);
-      return;
-    }
+    if (FINAL_STATES.has(job.state)) return;
     const text = progressText(ctx, job);
     if (text) delivery.progress(job, text);
     if (job.state === 'submitted' && !job.progress) {

@@ -56,6 +56,7 @@ export const en = {
   'queue.mine': ' (yours)',
   'queue.comfy': 'ComfyUI reports {remaining} prompt(s) in its own queue.',
   'queue.comfyDown': 'ComfyUI is not answering right now.',
+  'bot.restarting': 'The bot is restarting; please try again in a minute.',
   'cancel.none': 'You have no job to cancel.',
   'cancel.notFound': 'There is no active job `{id}`.',
   'cancel.notYours': 'Job `{id}` is not yours to cancel.',

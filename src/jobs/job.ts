@@ -50,6 +50,14 @@ export interface Job {
   finishedAt?: number;
   /** Times ComfyUI lost this prompt (restart) and we sent it again. */
   resubmits: number;
+  /** Which ComfyUI server has it (when there are several). */
+  backend?: string;
+  /** The Discord message that shows this job (the interaction's reply). */
+  messageId?: string;
+  /** Loaded from the ledger after a restart: delivery first checks whether it already happened. */
+  recovered?: boolean;
+  /** Failed submissions in a row (HTTP 5xx); after a few the job fails instead of retrying forever. */
+  submitFailures?: number;
 }
 
 export const FINAL_STATES: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);

@@ -3,6 +3,13 @@ import { EventEmitter } from 'node:events';
 import PQueue from 'p-queue';
 import { FairQueue } from './fair-queue.js';
 import { FINAL_STATES, type Job, type JobKind, type JobOrigin, type JobProgress, type Requester } from './job.js';
+import type { StoredInput } from './store.js';
+
+/** Where jobs are made durable (the SQLite ledger in production). */
+export interface JobLedger {
+  insert(job: Job, input?: StoredInput): void;
+  update(job: Job): void;
+}
 
 /** What the scheduler needs from a backend (ComfyUI in production); no HTTP or Discord here. */
 export interface JobRunner<Result> {
@@ -10,6 +17,8 @@ export interface JobRunner<Result> {
   submit(job: Job): Promise<{ promptId: string; values: Record<string, string | number | boolean> }>;
   /** Follows a submitted prompt to its end. */
   follow(job: Job, onProgress: (progress: JobProgress) => void): Promise<Result>;
+  /** Picks up a prompt submitted before a restart, so `follow` can follow it. */
+  resume(job: Job): void;
   /** Removes a prompt pending in the backend, or interrupts it when it runs; says which it did. */
   cancel(job: Job): Promise<'deleted' | 'interrupted' | 'gone'>;
   /** True for errors meaning "the backend is unreachable, try later" (the job is kept). */
@@ -19,6 +28,9 @@ export interface JobRunner<Result> {
 }
 
 export interface SchedulerOptions {
+  ledger?: JobLedger;
+  /** Submissions that fail with a server error (5xx) before the job fails instead of waiting. */
+  maxSubmitFailures?: number;
   maxInFlight: number;
   submitsPerMinute: number;
   maxWaitingPerUser: number;
@@ -33,6 +45,8 @@ export interface NewJob {
   params: Record<string, string | number | boolean>;
   requester: Requester;
   origin: JobOrigin;
+  /** An attached image: stored with the job, read back when it is submitted. */
+  input?: StoredInput;
 }
 
 export type CancelOutcome = 'removed' | 'deleted-from-comfy' | 'interrupted' | 'not-found' | 'not-yours' | 'finished';
@@ -79,15 +93,36 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     this.submitQueue = new PQueue({ concurrency: options.maxInFlight, intervalCap: options.submitsPerMinute, interval: 60_000 });
   }
 
-  /** `onCreate` runs before the job can be submitted (to attach its inputs). */
-  enqueue(input: NewJob, onCreate?: (job: Job) => void): Job {
+  /** Writes the job to the ledger before returning, so a member is only told "queued" about a durable job. */
+  enqueue(input: NewJob): Job {
     if (this.waiting.countFor(input.requester.id) >= this.options.maxWaitingPerUser) throw new QuotaError(this.options.maxWaitingPerUser);
-    const job: Job = { ...input, id: newJobId(), state: 'waiting', createdAt: this.now(), resubmits: 0 };
-    onCreate?.(job);
+    const { input: image, ...fields } = input;
+    const job: Job = { ...fields, id: newJobId(), state: 'waiting', createdAt: this.now(), resubmits: 0 };
+    this.options.ledger?.insert(job, image);
     this.jobs.set(job.id, job);
     this.waiting.push(job);
     this.pump();
     return job;
+  }
+
+  /** Takes back the ledger's unfinished jobs after a restart: waiting ones queue again in their order, the rest are followed. */
+  restore(jobs: readonly Job[]): void {
+    for (const job of jobs) {
+      this.jobs.set(job.id, job);
+      if (job.state === 'waiting' || !job.promptId) {
+        job.state = 'waiting';
+        this.waiting.push(job);
+        continue;
+      }
+      this.inFlight++;
+      this.runner.resume(job);
+      void this.follow(job);
+    }
+    this.pump();
+  }
+
+  waitingCountOf(userId: string): number {
+    return this.waiting.countFor(userId);
   }
 
   get(id: string): Job | undefined {
@@ -152,12 +187,15 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   private async run(job: Job): Promise<void> {
     try {
       const { promptId, values } = await this.runner.submit(job);
-      Object.assign(job, { promptId, values, state: 'submitted', submittedAt: this.now() });
+      Object.assign(job, { promptId, values, state: 'submitted', submittedAt: this.now(), submitFailures: 0 });
+      this.save(job);
       this.markAvailable();
       this.emit('update', job);
     } catch (error) {
       this.inFlight--;
-      if (this.runner.isUnavailable(error)) {
+      if (this.cancelledWhileSubmitting(job)) return;
+      job.submitFailures = (job.submitFailures ?? 0) + 1;
+      if (this.runner.isUnavailable(error) && job.submitFailures <= (this.options.maxSubmitFailures ?? Infinity)) {
         this.waiting.unshift(job);
         this.markUnavailable(error as Error);
       } else {
@@ -175,6 +213,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
         if (job.state === 'submitted' && progress.phase !== 'queued') {
           job.state = 'running';
           job.startedAt = this.now();
+          this.save(job);
         }
         job.progress = progress;
         this.emit('update', job);
@@ -182,6 +221,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       this.release();
       job.state = 'delivering';
       job.finishedAt = this.now();
+      this.save(job);
       this.emit('update', job);
       this.emit('completed', job, result);
     } catch (error) {
@@ -193,6 +233,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
         job.resubmits++;
         job.state = 'waiting';
         delete job.promptId;
+        this.save(job);
         this.waiting.unshift(job);
         this.pump();
       } else {
@@ -214,9 +255,19 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   private finish(job: Job, state: 'done' | 'failed' | 'cancelled'): void {
     job.state = state;
     job.finishedAt ??= this.now();
+    this.save(job);
     this.cancelling.delete(job.id);
     this.jobs.delete(job.id);
     this.emit('update', job);
+  }
+
+  private save(job: Job): void {
+    this.options.ledger?.update(job);
+  }
+
+  /** A waiting job cancelled while its submission was on the wire: drop it rather than queue it again. */
+  private cancelledWhileSubmitting(job: Job): boolean {
+    return job.state === 'cancelled';
   }
 
   /** Pauses submissions, tells listeners once per outage, and tries again after a growing delay. */

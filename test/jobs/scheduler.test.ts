@@ -29,6 +29,7 @@ class StubRunner implements JobRunner<string> {
     return wasRunning ? 'interrupted' as const : 'deleted' as const;
   }
   started = new Set<string>();
+  resume() { /* not used by these tests */ }
   isUnavailable(error: unknown) { return error instanceof Unavailable; }
   isLost(error: unknown) { return error instanceof Lost; }
 

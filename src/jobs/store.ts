@@ -1,0 +1,181 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Job, JobState } from './job.js';
+
+/** Bytes of an image a member attached, kept with the job until it is done. */
+export interface StoredInput {
+  bytes: Buffer;
+  extension: string;
+}
+
+/** Each migration runs once, in order; `PRAGMA user_version` records how far a database has come. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE jobs (
+     id TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     template TEXT NOT NULL,
+     params TEXT NOT NULL,
+     requester_id TEXT NOT NULL,
+     requester_name TEXT NOT NULL,
+     guild_id TEXT,
+     channel_id TEXT,
+     interaction_id TEXT NOT NULL,
+     interaction_token TEXT NOT NULL,
+     interaction_at INTEGER NOT NULL,
+     attachment_limit INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     backend TEXT,
+     prompt_id TEXT,
+     vals TEXT,
+     message_id TEXT,
+     resubmits INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     submitted_at INTEGER,
+     started_at INTEGER,
+     finished_at INTEGER,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX jobs_by_state ON jobs(state);
+   CREATE INDEX jobs_by_requester ON jobs(requester_id, created_at);
+   CREATE INDEX jobs_by_guild ON jobs(guild_id, created_at);
+   CREATE TABLE inputs (
+     job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+     bytes BLOB NOT NULL,
+     extension TEXT NOT NULL
+   );`,
+];
+
+const ACTIVE: readonly JobState[] = ['waiting', 'submitted', 'running', 'delivering'];
+
+interface Row {
+  id: string; kind: string; template: string; params: string; requester_id: string; requester_name: string;
+  guild_id: string | null; channel_id: string | null; interaction_id: string; interaction_token: string; interaction_at: number;
+  attachment_limit: number; state: string; backend: string | null; prompt_id: string | null; vals: string | null; message_id: string | null;
+  resubmits: number; created_at: number; submitted_at: number | null; started_at: number | null; finished_at: number | null;
+}
+
+/**
+ * The durable job ledger (SQLite in WAL mode): every accepted job is written before the member hears it is
+ * queued, and every state change as it happens, so a restart finds every job again.
+ */
+export class JobStore {
+  private readonly db: Database.Database;
+  private seq: number;
+  private readonly statements;
+
+  constructor(path: string, private readonly now: () => number = Date.now) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    this.seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM jobs').get() as { seq: number }).seq;
+    this.statements = {
+      insert: this.db.prepare(`INSERT INTO jobs (id, seq, kind, template, params, requester_id, requester_name, guild_id, channel_id,
+        interaction_id, interaction_token, interaction_at, attachment_limit, state, backend, prompt_id, vals, message_id, resubmits,
+        created_at, submitted_at, started_at, finished_at, updated_at)
+        VALUES (@id, @seq, @kind, @template, @params, @requester_id, @requester_name, @guild_id, @channel_id, @interaction_id,
+        @interaction_token, @interaction_at, @attachment_limit, @state, @backend, @prompt_id, @vals, @message_id, @resubmits,
+        @created_at, @submitted_at, @started_at, @finished_at, @updated_at)`),
+      update: this.db.prepare(`UPDATE jobs SET state = @state, backend = @backend, prompt_id = @prompt_id, vals = @vals, message_id = @message_id,
+        resubmits = @resubmits, submitted_at = @submitted_at, started_at = @started_at, finished_at = @finished_at, updated_at = @updated_at WHERE id = @id`),
+      insertInput: this.db.prepare('INSERT OR REPLACE INTO inputs (job_id, bytes, extension) VALUES (?, ?, ?)'),
+      input: this.db.prepare('SELECT bytes, extension FROM inputs WHERE job_id = ?'),
+      deleteInput: this.db.prepare('DELETE FROM inputs WHERE job_id = ?'),
+      active: this.db.prepare(`SELECT * FROM jobs WHERE state IN (${ACTIVE.map(() => '?').join(', ')}) ORDER BY seq`),
+      byRequester: this.db.prepare('SELECT created_at FROM jobs WHERE requester_id = ? AND created_at > ? ORDER BY created_at'),
+      byGuild: this.db.prepare('SELECT created_at FROM jobs WHERE guild_id = ? AND created_at > ? ORDER BY created_at'),
+      prune: this.db.prepare(`DELETE FROM jobs WHERE state NOT IN (${ACTIVE.map(() => '?').join(', ')}) AND updated_at < ?`),
+    };
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** Writes a new job (and its input image) in one transaction. */
+  insert(job: Job, input?: StoredInput): void {
+    this.db.transaction(() => {
+      this.statements.insert.run({ ...this.columns(job), seq: ++this.seq, kind: job.kind, template: job.template, params: JSON.stringify(job.params),
+        requester_id: job.requester.id, requester_name: job.requester.name, guild_id: job.origin.guildId, channel_id: job.origin.channelId,
+        interaction_id: job.origin.interactionId, interaction_token: job.origin.interactionToken, interaction_at: job.origin.interactionAt,
+        attachment_limit: job.origin.attachmentLimit, created_at: job.createdAt });
+      if (input) this.statements.insertInput.run(job.id, input.bytes, input.extension);
+    })();
+  }
+
+  update(job: Job): void {
+    this.statements.update.run(this.columns(job));
+    if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') this.statements.deleteInput.run(job.id);
+  }
+
+  input(jobId: string): StoredInput | undefined {
+    const row = this.statements.input.get(jobId) as { bytes: Buffer; extension: string } | undefined;
+    return row ? { bytes: row.bytes, extension: row.extension } : undefined;
+  }
+
+  /** Jobs not yet finished, in the order they were accepted. */
+  active(): Job[] {
+    return (this.statements.active.all(...ACTIVE) as Row[]).map(toJob);
+  }
+
+  /** Creation times of a member's (or a guild's) jobs since `since`, oldest first: the basis of rate quotas. */
+  recentByRequester(userId: string, since: number): number[] {
+    return (this.statements.byRequester.all(userId, since) as Array<{ created_at: number }>).map((row) => row.created_at);
+  }
+
+  recentByGuild(guildId: string, since: number): number[] {
+    return (this.statements.byGuild.all(guildId, since) as Array<{ created_at: number }>).map((row) => row.created_at);
+  }
+
+  /** Forgets finished jobs older than `maxAgeMs` (quotas only look back an hour). */
+  prune(maxAgeMs: number): number {
+    return this.statements.prune.run(...ACTIVE, this.now() - maxAgeMs).changes;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private migrate(): void {
+    const version = this.schemaVersion;
+    if (version > MIGRATIONS.length) throw new Error(`the job database is from a newer version of the bot (schema ${version}); upgrade the bot`);
+    for (let next = version; next < MIGRATIONS.length; next++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[next] as string);
+        this.db.pragma(`user_version = ${next + 1}`);
+      })();
+    }
+  }
+
+  private columns(job: Job) {
+    return {
+      id: job.id, state: job.state, backend: job.backend ?? null, prompt_id: job.promptId ?? null, vals: job.values ? JSON.stringify(job.values) : null,
+      message_id: job.messageId ?? null, resubmits: job.resubmits, submitted_at: job.submittedAt ?? null, started_at: job.startedAt ?? null,
+      finished_at: job.finishedAt ?? null, updated_at: this.now(),
+    };
+  }
+}
+
+function toJob(row: Row): Job {
+  const job: Job = {
+    id: row.id, kind: row.kind as Job['kind'], template: row.template, params: JSON.parse(row.params) as Job['params'],
+    requester: { id: row.requester_id, name: row.requester_name },
+    origin: {
+      guildId: row.guild_id, channelId: row.channel_id, interactionId: row.interaction_id, interactionToken: row.interaction_token,
+      interactionAt: row.interaction_at, attachmentLimit: row.attachment_limit,
+    },
+    state: row.state as JobState, createdAt: row.created_at, resubmits: row.resubmits, recovered: true,
+  };
+  if (row.backend) job.backend = row.backend;
+  if (row.prompt_id) job.promptId = row.prompt_id;
+  if (row.vals) job.values = JSON.parse(row.vals) as Job['values'] & object;
+  if (row.message_id) job.messageId = row.message_id;
+  if (row.submitted_at !== null) job.submittedAt = row.submitted_at;
+  if (row.started_at !== null) job.startedAt = row.started_at;
+  if (row.finished_at !== null) job.finishedAt = row.finished_at;
+  return job;
+}
