@@ -111,7 +111,11 @@ export class ComfyRunner implements JobRunner<PromptResult> {
   }
 
   isUnavailable(error: unknown): boolean {
-    return error instanceof ComfyUnreachableError || error instanceof ComfyTimeoutError || (error instanceof ComfyHttpError && error.status >= 502);
+    return error instanceof ComfyUnreachableError || error instanceof ComfyTimeoutError || (error instanceof ComfyHttpError && error.status >= 500);
+  }
+
+  isServerError(error: unknown): boolean {
+    return error instanceof ComfyHttpError && error.status >= 500;
   }
 
   isLost(error: unknown): boolean {

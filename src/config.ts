@@ -44,6 +44,17 @@ const BotSettings = {
   MAX_INPUT_IMAGE_SIDE: int(4096, 64, 16_384),
   DATA_DIR: z.string().default('./data'),
   JOBS_DB: optional(z.string()),
+  ALLOWED_GUILD_IDS: csv('').pipe(z.array(snowflake)),
+  ALLOWED_CHANNEL_IDS: csv('').pipe(z.array(snowflake)),
+  ALLOWED_ROLE_IDS: csv('').pipe(z.array(snowflake)),
+  IMAGINE_ROLE_IDS: csv('').pipe(z.array(snowflake)),
+  IMG2VID_ROLE_IDS: csv('').pipe(z.array(snowflake)),
+  JOBS_PER_HOUR: int(30, 0, 100_000),
+  COOLDOWN_SECONDS: int(0, 0, 86_400),
+  GUILD_JOBS_PER_HOUR: int(0, 0, 1_000_000),
+  GUILD_MAX_WAITING: int(0, 0, 100_000),
+  ADMINS_EXEMPT: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  BANNED_WORDS: csv(''),
   SHUTDOWN_GRACE_MS: int(10_000, 0, 120_000),
 };
 

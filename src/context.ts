@@ -7,6 +7,7 @@ import type { BotConfig } from './config.js';
 import type { Delivery } from './discord/delivery.js';
 import type { Catalog } from './discord/messages.js';
 import type { Scheduler } from './jobs/scheduler.js';
+import type { JobStore } from './jobs/store.js';
 import type { Logger } from './log.js';
 
 /** Long-lived things, built once in index.ts and passed to every handler (no module singletons). */
@@ -19,6 +20,7 @@ export interface BotContext {
   serverCatalog: ServerCatalog;
   runner: ComfyRunner;
   scheduler: Scheduler<PromptResult>;
+  store: Pick<JobStore, 'recentByRequester' | 'recentByGuild'>;
   delivery: Delivery;
   now: () => number;
   /** Templates found not to fit the server (missing nodes), so defaults can avoid them. */

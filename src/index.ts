@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   });
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.DISCORD_API_URL } });
   const delivery = new Delivery({ rest: client.rest, appId: config.DISCORD_APP_ID, catalog: en, comfy: comfy.client, logger, progressEditMs: config.PROGRESS_EDIT_MS });
-  const ctx: BotContext = { config, catalog: en, logger, templates, comfy, serverCatalog, runner, scheduler, delivery, now: Date.now, unfitTemplates: new Set(), shuttingDown: false };
+  const ctx: BotContext = { config, catalog: en, logger, templates, comfy, serverCatalog, runner, scheduler, store, delivery, now: Date.now, unfitTemplates: new Set(), shuttingDown: false };
   bindEvents(client, ctx);
   wireJobEvents(ctx);
   void checkTemplates(ctx);

@@ -108,6 +108,7 @@ export function coerceParam(name: string, spec: ParamSpec, raw: unknown): string
     case 'string': {
       if (typeof raw !== 'string') throw new ParamError(name, `${name} must be text`);
       const length = [...raw].length;
+      if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/.test(raw)) throw new ParamError(name, `${name} contains control characters; remove them`);
       if (spec.minLength > 0 && raw.trim() === '') throw new ParamError(name, `${name} must not be empty or only spaces`);
       if (length < spec.minLength) throw new ParamError(name, spec.minLength === 1 ? `${name} must not be empty` : `${name} must be at least ${spec.minLength} characters`);
       if (length > spec.maxLength) throw new ParamError(name, `${name} must be at most ${spec.maxLength} characters (got ${length})`);

@@ -26,8 +26,8 @@ const data = new SlashCommandBuilder()
 
 /** Discord enforces the limits above; zod checks them again, since the payload is data from outside. */
 const OptionsSchema = z.object({
-  prompt: z.string().min(1).max(4000),
-  negative: z.string().max(4000).optional(),
+  prompt: z.string().min(1, 'prompt must not be empty').max(4000, 'prompt must be at most 4000 characters'),
+  negative: z.string().max(4000, 'negative must be at most 4000 characters').optional(),
   size: z.enum(Object.keys(SIZES) as [string, ...string[]]).optional(),
   seed: z.number().int().min(0).max(MAX_SEED).optional(),
   steps: z.number().int().min(1).max(100).optional(),

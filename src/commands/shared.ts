@@ -4,6 +4,8 @@ import { fillWorkflow, type Template } from '../comfy/templates.js';
 import type { BotContext } from '../context.js';
 import { UserError } from '../discord/user-error.js';
 import type { Job, JobKind } from '../jobs/job.js';
+import { checkQuota } from '../jobs/quota.js';
+import { findBannedWord } from '../discord/banned-words.js';
 
 const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 
@@ -54,6 +56,9 @@ export async function enqueueJob(
   image?: InputImage,
 ): Promise<Job> {
   if (ctx.shuttingDown) throw new UserError('bot.restarting');
+  const banned = typeof params['prompt'] === 'string' ? findBannedWord(params['prompt'], ctx.config.BANNED_WORDS) : undefined;
+  if (banned) throw new UserError('input.banned', { word: banned });
+  if (!(ctx.config.ADMINS_EXEMPT && isAdmin(interaction, ctx.config.ADMIN_ROLE_ID))) checkLimits(interaction, ctx);
   const imageParam = Object.entries(template.params).find(([, spec]) => spec.type === 'image')?.[0];
   fillWorkflow(template, imageParam ? { ...params, [imageParam]: 'check.png' } : params, { seed: () => 0 });
   await checkCombos(ctx, template, params);
@@ -76,6 +81,26 @@ export async function enqueueJob(
 }
 
 /** Manage Server (from the permissions Discord sent with the interaction) or the configured admin role; checked on every use. */
+/** Discord renders `<t:…:R>` as "in 5 minutes" in the member's own language and time zone. */
+function when(at: number): string {
+  return `<t:${Math.ceil(at / 1000)}:R>`;
+}
+
+/** Per-member cooldown and hourly cap, per-guild hourly cap and waiting cap; says when to try again. */
+function checkLimits(interaction: BaseInteraction, ctx: BotContext): void {
+  const now = ctx.now();
+  const { config } = ctx;
+  const mine = checkQuota(ctx.store.recentByRequester(interaction.user.id, now - 3_600_000), now, { perHour: config.JOBS_PER_HOUR, cooldownSeconds: config.COOLDOWN_SECONDS });
+  if (!mine.ok) throw new UserError(mine.reason === 'cooldown' ? 'quota.cooldown' : 'quota.hourly', { when: when(mine.retryAt), limit: config.JOBS_PER_HOUR });
+  const guildId = interaction.guildId;
+  if (!guildId) return;
+  const guild = checkQuota(ctx.store.recentByGuild(guildId, now - 3_600_000), now, { perHour: config.GUILD_JOBS_PER_HOUR, cooldownSeconds: 0 });
+  if (!guild.ok) throw new UserError('quota.guildHourly', { when: when(guild.retryAt), limit: config.GUILD_JOBS_PER_HOUR });
+  if (config.GUILD_MAX_WAITING > 0 && ctx.scheduler.snapshot().waiting.filter((job) => job.origin.guildId === guildId).length >= config.GUILD_MAX_WAITING) {
+    throw new UserError('quota.guildWaiting', { limit: config.GUILD_MAX_WAITING });
+  }
+}
+
 export function isAdmin(interaction: BaseInteraction, adminRoleId: string | undefined): boolean {
   if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return true;
   const member: GuildMember | APIInteractionGuildMember | null = interaction.member;

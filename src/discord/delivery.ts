@@ -1,5 +1,7 @@
 import { basename } from 'node:path';
-import { DiscordAPIError, Routes, type REST, type RawFile } from 'discord.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DiscordAPIError, HTTPError, Routes, type REST, type RawFile } from 'discord.js';
+import { ComfyError, ComfyHttpError } from '../comfy/errors.js';
 import sharp from 'sharp';
 import type { ComfyClient } from '../comfy/client.js';
 import type { OutputFile } from '../comfy/outputs.js';
@@ -10,13 +12,29 @@ import { fitToLimit, type FittedFile } from './fit.js';
 import { format, type Catalog, type MessageId } from './messages.js';
 import { ThrottledEditor } from './progress.js';
 import { buildEmbed } from './embed.js';
-import { describeError } from './user-error.js';
+import { describeError, TooLargeError } from './user-error.js';
 
 /** Discord's interaction tokens live 15 minutes; stop using one a little before that. */
 const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
 /** Errors that mean "this interaction's reply is gone": expired token, unknown webhook/message/interaction. */
 const GONE_CODES = new Set([50027, 10015, 10008, 10062]);
 const MISSING_PERMISSIONS = 50013;
+const ENTITY_TOO_LARGE = 40005;
+const ATTEMPTS = 4;
+
+/** Worth another try: Discord or ComfyUI had a server error, or the network dropped. */
+function transient(error: unknown): boolean {
+  if (error instanceof DiscordAPIError) return error.status >= 500;
+  if (error instanceof HTTPError) return error.status >= 500;
+  if (error instanceof ComfyHttpError) return error.status >= 500;
+  if (error instanceof ComfyError) return true;
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(ECONN|ETIMEDOUT|UND_ERR|EPIPE|EAI_AGAIN)/.test(code);
+}
+
+function tooLarge(error: unknown): boolean {
+  return (error instanceof DiscordAPIError && (Number(error.code) === ENTITY_TOO_LARGE || error.status === 413)) || (error instanceof HTTPError && error.status === 413);
+}
 
 export interface DeliveryOptions {
   rest: REST;
@@ -26,6 +44,8 @@ export interface DeliveryOptions {
   logger: Logger;
   progressEditMs: number;
   now?: () => number;
+  /** First pause between delivery attempts (doubles each time). */
+  retryDelayMs?: number;
 }
 
 interface MessageBody {
@@ -81,26 +101,43 @@ export class Delivery {
       this.options.logger.info({ job: job.id }, 'already delivered before the restart');
       return 'done';
     }
-    try {
-      if (result.outputs.length === 0) {
-        await this.post(job, { content: this.say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] } }, []);
-        return 'failed';
-      }
-      const files = await this.prepare(job, result.outputs);
-      const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
-      const embed = buildEmbed(this.options.catalog, job, seconds, files.some((file) => file.shrunk));
-      const body: MessageBody = {
-        content: this.say('done.summary', { seconds: seconds.toFixed(1) }),
-        embeds: [embed],
-        attachments: files.map((file, index) => ({ id: index, filename: file.name })),
-        allowed_mentions: { parse: [] },
-      };
-      await this.post(job, body, files.map((file) => ({ name: file.name, data: file.bytes })));
-      return 'done';
-    } catch (error) {
-      await this.fail(job, error);
+    if (result.outputs.length === 0) {
+      await this.post(job, { content: this.say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] } }, []).catch(() => undefined);
       return 'failed';
     }
+    let limit = job.origin.attachmentLimit;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.postResult(job, result, limit);
+        return 'done';
+      } catch (error) {
+        if (tooLarge(error) && limit > 64 * 1024) {
+          // Discord's real limit was lower than the interaction said: shrink harder and try again.
+          limit = Math.floor(limit / 2);
+          continue;
+        }
+        if (transient(error) && attempt < ATTEMPTS) {
+          this.options.logger.warn({ err: error, job: job.id, attempt }, 'delivery failed; retrying');
+          await sleep((this.options.retryDelayMs ?? 500) * 2 ** (attempt - 1));
+          continue;
+        }
+        await this.fail(job, tooLarge(error) ? new TooLargeError(limit * 2, limit) : error);
+        return 'failed';
+      }
+    }
+  }
+
+  private async postResult(job: Job, result: PromptResult, limit: number): Promise<void> {
+    const files = await this.prepare(job, result.outputs, limit);
+    const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
+    const embed = buildEmbed(this.options.catalog, job, seconds, files.some((file) => file.shrunk));
+    const body: MessageBody = {
+      content: this.say('done.summary', { seconds: seconds.toFixed(1) }),
+      embeds: [embed],
+      attachments: files.map((file, index) => ({ id: index, filename: file.name })),
+      allowed_mentions: { parse: [] },
+    };
+    await this.post(job, body, files.map((file) => ({ name: file.name, data: file.bytes })));
   }
 
   /** Tells the member why the job ended without a result. */
@@ -121,8 +158,8 @@ export class Delivery {
     });
   }
 
-  private async prepare(job: Job, outputs: readonly OutputFile[]): Promise<FittedFile[]> {
-    const share = Math.floor(job.origin.attachmentLimit / outputs.length) - 4096;
+  private async prepare(job: Job, outputs: readonly OutputFile[], limit: number): Promise<FittedFile[]> {
+    const share = Math.floor(limit / outputs.length) - 4096;
     const files: FittedFile[] = [];
     for (const output of outputs) {
       const { stream } = await this.options.comfy.view(output);
@@ -131,7 +168,7 @@ export class Delivery {
       const bytes = Buffer.concat(chunks);
       files.push(await fitToLimit({ name: basename(output.filename.replaceAll('\\', '/')), bytes }, share));
     }
-    return this.addGifCompanions(files, job.origin.attachmentLimit);
+    return this.addGifCompanions(files, limit);
   }
 
   /** Animated WebP does not play inline everywhere: add a GIF of it when both fit. */
@@ -152,6 +189,7 @@ export class Delivery {
 
   /** Edits the reply while the token lives; otherwise (or if the reply is gone) posts to the channel, then DMs. */
   private async post(job: Job, body: MessageBody, files: RawFile[]): Promise<void> {
+    let lead: MessageId = 'done.late';
     if (this.tokenAlive(job)) {
       try {
         const message = (await this.editOriginal(job, body, files)) as { id?: string };
@@ -160,11 +198,12 @@ export class Delivery {
       } catch (error) {
         if (!(error instanceof DiscordAPIError) || !(GONE_CODES.has(Number(error.code)) || error.status === 401)) throw error;
         this.options.logger.info({ job: job.id, code: error.code }, 'interaction reply is gone; posting to the channel');
+        if (Number(error.code) === 10008) lead = 'done.replyGone';
       }
     }
     const late: MessageBody = {
       ...body,
-      content: `${this.say('done.late', { mention: `<@${job.requester.id}>`, id: job.id })}\n${body.content}`,
+      content: `${this.say(lead, { mention: `<@${job.requester.id}>`, id: job.id })}\n${body.content}`,
       allowed_mentions: { parse: [], users: [job.requester.id] },
     };
     try {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
-  ComfyTimeoutError, ComfyUnreachableError, ExecutionFailedError, ExecutionInterruptedError, PromptLostError, PromptRejectedError, firstLine,
+  ComfyHttpError, ComfyTimeoutError, ComfyUnreachableError, ExecutionFailedError, ExecutionInterruptedError, PromptLostError, PromptRejectedError, firstLine,
 } from '../comfy/errors.js';
 import { ParamError } from '../comfy/templates.js';
 import { ZodError } from 'zod';
@@ -33,7 +33,7 @@ export function describeError(catalog: Catalog, error: unknown, jobId = ''): Use
   const say = (id: MessageId, values: Record<string, string | number> = {}): UserFacing => ({ text: format(catalog, id, { id: jobId, ...values }) });
   if (error instanceof UserError) return say(error.id, error.values);
   if (error instanceof ParamError) return say('input.invalid', { reason: capitalize(error.message) });
-  if (error instanceof ZodError) return say('input.invalid', { reason: error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') });
+  if (error instanceof ZodError) return say('input.invalid', { reason: capitalize(error.issues.map((issue) => (issue.message.startsWith(String(issue.path[0])) ? issue.message : `${issue.path.join('.')}: ${issue.message}`)).join('; ')) });
   if (error instanceof QuotaError) return say('input.quota', { limit: error.limit });
   if (error instanceof PromptRejectedError) return say('fail.rejected', { reason: error.sentences.join('; ') });
   if (error instanceof ExecutionFailedError) {
@@ -42,6 +42,7 @@ export function describeError(catalog: Catalog, error: unknown, jobId = ''): Use
   if (error instanceof ExecutionInterruptedError) return say('fail.interrupted');
   if (error instanceof PromptLostError) return say('fail.lost');
   if (error instanceof ComfyUnreachableError || error instanceof ComfyTimeoutError) return say('fail.unreachable');
+  if (error instanceof ComfyHttpError) return say('fail.http', { status: error.status });
   if (error instanceof TooLargeError) return say('fail.tooLarge', { size: formatBytes(error.size), limit: formatBytes(error.limit) });
   const reference = randomBytes(3).toString('hex');
   return { text: format(catalog, 'fail.unexpected', { ref: reference }), reference };

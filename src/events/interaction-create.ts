@@ -1,7 +1,9 @@
 import { Events, MessageFlags, type Client, type Interaction } from 'discord.js';
 import { commands } from '../commands/index.js';
 import type { BotContext } from '../context.js';
+import { checkAccess } from '../discord/access.js';
 import { describeError } from '../discord/user-error.js';
+import type { JobKind } from '../jobs/job.js';
 
 const byName = new Map(commands.map((command) => [command.data.name, command]));
 
@@ -21,6 +23,11 @@ async function route(interaction: Interaction, ctx: BotContext): Promise<void> {
   const command = byName.get(interaction.commandName);
   if (!command) return;
   try {
+    const kind = interaction.commandName === 'imagine' || interaction.commandName === 'img2vid' ? (interaction.commandName as JobKind) : undefined;
+    checkAccess(interaction, {
+      guilds: ctx.config.ALLOWED_GUILD_IDS, channels: ctx.config.ALLOWED_CHANNEL_IDS, roles: ctx.config.ALLOWED_ROLE_IDS,
+      commandRoles: { imagine: ctx.config.IMAGINE_ROLE_IDS, img2vid: ctx.config.IMG2VID_ROLE_IDS },
+    }, kind);
     await command.execute(interaction, ctx);
   } catch (error) {
     const described = describeError(ctx.catalog, error);

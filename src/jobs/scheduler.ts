@@ -23,6 +23,8 @@ export interface JobRunner<Result> {
   cancel(job: Job): Promise<'deleted' | 'interrupted' | 'gone'>;
   /** True for errors meaning "the backend is unreachable, try later" (the job is kept). */
   isUnavailable(error: unknown): boolean;
+  /** Among those, errors the server itself reported (HTTP 5xx): counted, so a broken server fails the job. */
+  isServerError(error: unknown): boolean;
   /** True for errors meaning "the backend forgot this prompt" (a restart): submit again, once. */
   isLost(error: unknown): boolean;
 }
@@ -194,8 +196,8 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     } catch (error) {
       this.inFlight--;
       if (this.cancelledWhileSubmitting(job)) return;
-      job.submitFailures = (job.submitFailures ?? 0) + 1;
-      if (this.runner.isUnavailable(error) && job.submitFailures <= (this.options.maxSubmitFailures ?? Infinity)) {
+      if (this.runner.isServerError(error)) job.submitFailures = (job.submitFailures ?? 0) + 1;
+      if (this.runner.isUnavailable(error) && (job.submitFailures ?? 0) < (this.options.maxSubmitFailures ?? Infinity)) {
         this.waiting.unshift(job);
         this.markUnavailable(error as Error);
       } else {

@@ -10,6 +10,9 @@ import { templateDirs } from '../../src/templates-registry.js';
 import type { ComfySim } from '../fakes/comfy/sim.js';
 import { clientFor, startSim } from '../helpers.js';
 
+/** C0/C1 controls other than tab, newline and carriage return. */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
 let templates: Map<string, Template>;
 let txt2img: Template;
 beforeAll(async () => {
@@ -94,12 +97,18 @@ describe('filling a template', () => {
     expect([workflow['12']?.inputs['fps'], workflow['24']?.inputs['frame_rate']]).toEqual([12, 12]);
   });
 
-  it('round-trips any unicode prompt exactly (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }).filter((text) => text.trim() !== ''), (prompt) => {
+  it('round-trips any unicode prompt without control characters exactly (property)', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }).filter((text) => text.trim() !== '' && !CONTROL.test(text)), (prompt) => {
       const { workflow } = fillWorkflow(txt2img, { prompt });
       const wire = JSON.parse(JSON.stringify(workflow)) as typeof workflow;
       expect(wire['6']?.inputs['text']).toBe(prompt);
     }), { numRuns: 500, seed: 20261126 });
+  });
+
+  it('refuses any prompt with control characters, naming the parameter (property)', () => {
+    fc.assert(fc.property(fc.string(), fc.integer({ min: 0, max: 0x9f }).filter((code) => CONTROL.test(String.fromCharCode(code))), fc.string(), (before, code, after) => {
+      expect(() => fillWorkflow(txt2img, { prompt: `x${before}${String.fromCharCode(code)}${after}` })).toThrow('prompt contains control characters; remove them');
+    }), { numRuns: 200, seed: 3 });
   });
 
   it('refuses out-of-bounds numbers with the parameter name (property)', () => {
@@ -150,8 +159,8 @@ describe('a template against a live server', () => {
   it('delivers prompts full of quotes, braces, backslashes, emoji and placeholders byte for byte (property)', async () => {
     const client = clientFor(sim);
     const { template } = resolveServerDefaults(txt2img, await client.objectInfo());
-    const nasty = fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 80 }), fc.constantFrom('{{prompt}}', '"}, "9": {"class_type": "X"', 'C:\\path\\n', '👩‍👩‍👧 فارسی עברית', '%PROMPT%', '\u202e\u0000 x'));
-    await fc.assert(fc.asyncProperty(nasty.filter((text) => text.trim() !== ''), async (prompt) => {
+    const nasty = fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 80 }), fc.constantFrom('{{prompt}}', '"}, "9": {"class_type": "X"', 'C:\\path\\n', '👩‍👩‍👧 فارسی עברית', '%PROMPT%', '\u202e x\ty\r\n'));
+    await fc.assert(fc.asyncProperty(nasty.filter((text) => text.trim() !== '' && !CONTROL.test(text)), async (prompt) => {
       const promptId = randomUUID();
       await client.queuePrompt(fillWorkflow(template, { prompt }).workflow, { promptId });
       const received = sim.submitted.find((body) => body['prompt_id'] === promptId) as { prompt: Record<string, { inputs: Record<string, unknown> }> };

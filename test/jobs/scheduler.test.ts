@@ -31,6 +31,7 @@ class StubRunner implements JobRunner<string> {
   started = new Set<string>();
   resume() { /* not used by these tests */ }
   isUnavailable(error: unknown) { return error instanceof Unavailable; }
+  isServerError() { return false; }
   isLost(error: unknown) { return error instanceof Lost; }
 
   start(prompt: string) { this.started.add(prompt); this.pending.get(prompt)?.progress({ phase: 'started' }); }
