@@ -1,6 +1,7 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
+import { decimal, text, wholeNumber } from './options.js';
 import { autocompleteFromServer, defaultTemplate, enqueueJob, findTemplate } from './shared.js';
 import type { Command } from './command.js';
 
@@ -27,16 +28,16 @@ const data = new SlashCommandBuilder()
 /** Discord enforces the limits above; zod checks them again, since the payload is data from outside. */
 const OptionsSchema = z.object({
   prompt: z.string().min(1, 'prompt must not be empty').max(4000, 'prompt must be at most 4000 characters'),
-  negative: z.string().max(4000, 'negative must be at most 4000 characters').optional(),
-  size: z.enum(Object.keys(SIZES) as [string, ...string[]]).optional(),
-  seed: z.number().int().min(0).max(MAX_SEED).optional(),
-  steps: z.number().int().min(1).max(100).optional(),
-  cfg: z.number().min(1).max(30).optional(),
-  sampler: z.string().max(200).optional(),
-  scheduler: z.string().max(200).optional(),
-  checkpoint: z.string().max(500).optional(),
-  template: z.string().max(64).optional(),
-  count: z.number().int().min(1).max(4).optional(),
+  negative: text('negative', 4000),
+  size: z.enum(Object.keys(SIZES) as [string, ...string[]], { error: `size must be one of: ${Object.keys(SIZES).join(', ')}` }).optional(),
+  seed: wholeNumber('seed', 0, MAX_SEED),
+  steps: wholeNumber('steps', 1, 100),
+  cfg: decimal('CFG', 1, 30),
+  sampler: text('sampler', 200),
+  scheduler: text('scheduler', 200),
+  checkpoint: text('checkpoint', 500),
+  template: text('template', 64),
+  count: wholeNumber('count', 1, 4),
 });
 
 export const imagine = {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
 import { fetchInputImage } from '../discord/input-image.js';
 import { UserError } from '../discord/user-error.js';
+import { text, wholeNumber } from './options.js';
 import { autocompleteFromServer, defaultTemplate, enqueueJob, findTemplate } from './shared.js';
 import type { Command } from './command.js';
 
@@ -17,11 +18,11 @@ const data = new SlashCommandBuilder()
   .toJSON();
 
 const OptionsSchema = z.object({
-  frames: z.number().int().min(2).max(50).optional(),
-  fps: z.number().int().min(1).max(30).optional(),
-  motion: z.number().int().min(1).max(255).optional(),
-  seed: z.number().int().min(0).max(MAX_SEED).optional(),
-  template: z.string().max(64).optional(),
+  frames: wholeNumber('frames', 2, 50),
+  fps: wholeNumber('fps', 1, 30),
+  motion: wholeNumber('motion', 1, 255),
+  seed: wholeNumber('seed', 0, MAX_SEED),
+  template: text('template', 64),
 });
 
 export const img2vid = {

@@ -33,7 +33,7 @@ export function describeError(catalog: Catalog, error: unknown, jobId = ''): Use
   const say = (id: MessageId, values: Record<string, string | number> = {}): UserFacing => ({ text: format(catalog, id, { id: jobId, ...values }) });
   if (error instanceof UserError) return say(error.id, error.values);
   if (error instanceof ParamError) return say('input.invalid', { reason: capitalize(error.message) });
-  if (error instanceof ZodError) return say('input.invalid', { reason: capitalize(error.issues.map((issue) => (issue.message.startsWith(String(issue.path[0])) ? issue.message : `${issue.path.join('.')}: ${issue.message}`)).join('; ')) });
+  if (error instanceof ZodError) return say('input.invalid', { reason: capitalize(error.issues.map((issue) => issue.message).join('; ')) });
   if (error instanceof QuotaError) return say('input.quota', { limit: error.limit });
   if (error instanceof PromptRejectedError) return say('fail.rejected', { reason: error.sentences.join('; ') });
   if (error instanceof ExecutionFailedError) {
