@@ -5,7 +5,7 @@ const BANNED = ['nsfw', 'gore', 'blood bath'];
 
 describe('findBannedWord', () => {
   it.each([
-    'NSFW cat', 'n.s.f.w cat', 'n s f w', 'nsfw!!!', 'n5fw', 'G0RE', 'gooooore', 'gÖre', 'a BLOOD   bath scene', 'bl00d b4th',
+    'NSFW cat', 'n.s.f.w cat', 'n s f w', 'a g.o.r.e scene', 'a n s f w cat', 'nsfw!!!', 'n5fw', 'G0RE', 'gooooore', 'gÖre', 'a BLOOD   bath scene', 'bl00d b4th',
   ])('finds the banned word in %j', (prompt) => {
     expect(findBannedWord(prompt, BANNED)).toBeDefined();
   });

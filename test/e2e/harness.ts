@@ -63,6 +63,8 @@ export class BotProcess {
 export interface HarnessOptions {
   sim?: Partial<SimOptions>;
   env?: Record<string, string>;
+  /** Settings that depend on the fakes' ids (allowlists of the fake guild, channel…). */
+  envFrom?: (discord: FakeDiscord, sim: ComfySim) => Record<string, string>;
   attachmentSizeLimit?: number;
 }
 
@@ -74,6 +76,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     DISCORD_TOKEN: discord.validToken, DISCORD_APP_ID: discord.appId, DISCORD_GUILD_ID: discord.guildId, DISCORD_API_URL: discord.apiUrl,
     DISCORD_ATTACHMENT_HOSTS: new URL(discord.url).host, COMFYUI_URL: sim.url, DATA_DIR: dataDir, PROGRESS_EDIT_MS: '500', LOG_LEVEL: 'info',
     ...options.env,
+    ...options.envFrom?.(discord, sim),
   });
   bot.start();
   await discord.waitForRequest((request) => request.method === 'PUT' && request.path.endsWith('/commands'), 20_000, 'the bot to register its commands');

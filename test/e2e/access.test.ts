@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MANAGER_PERMISSIONS, MEMBER_PERMISSIONS, snowflake } from '../fakes/discord/payloads.js';
+import { member, option, startHarness, waitForOriginal, type Harness } from './harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+function ask(harness: Harness, user: ReturnType<typeof member>, prompt: string) {
+  return harness.discord.chatInput('imagine', [option('prompt', prompt)], user).token;
+}
+
+async function answer(harness: Harness, token: string): Promise<{ content: string; ephemeral: boolean }> {
+  const message = await waitForOriginal(harness.discord, token, (reply) => reply.content !== '', 'an answer');
+  const callback = harness.discord.requests.find((request) => request.path.includes(token) && request.path.endsWith('/callback'));
+  const flags = (callback?.json as { data?: { flags?: number } }).data?.flags ?? 0;
+  return { content: message.content, ephemeral: (flags & 64) !== 0 || (message.flags & 64) !== 0 };
+}
+
+describe('allowlists', () => {
+  it('refuses, privately, members outside the allowed channels, guilds and roles', async () => {
+    const otherChannel = snowflake();
+    const artist = snowflake();
+    h = await startHarness({ env: { ALLOWED_CHANNEL_IDS: otherChannel } });
+    expect(await answer(h, ask(h, member('ann'), 'x'))).toEqual({ content: `This bot works in <#${otherChannel}>.`, ephemeral: true });
+    await h.stop();
+    h = await startHarness({ env: { ALLOWED_GUILD_IDS: snowflake() } });
+    expect((await answer(h, ask(h, member('ann'), 'x'))).content).toBe('This bot is not enabled in this server.');
+    await h.stop();
+    h = await startHarness({ env: { IMG2VID_ROLE_IDS: artist } });
+    const { token } = h.discord.chatInput('img2vid', [{ name: 'image', type: 11, value: '1' }], member('ann'));
+    expect(await answer(h, token)).toEqual({ content: `/img2vid is for members with <@&${artist}>.`, ephemeral: true });
+    const allowed = await answer(h, ask(h, member('ann'), 'imagine is open to all'));
+    expect(allowed.content).toMatch(/Queued as job/);
+  });
+});
+
+describe('quotas', () => {
+  it('enforces a cooldown and says when to try again; admins are exempt', async () => {
+    h = await startHarness({ env: { COOLDOWN_SECONDS: '120' } });
+    const ann = member('ann');
+    expect((await answer(h, ask(h, ann, 'first'))).content).toMatch(/Queued as job/);
+    const refused = await answer(h, ask(h, ann, 'second'));
+    expect(refused.content).toMatch(/^Please wait a moment between jobs: you can start another <t:\d+:R>\.$/);
+    const when = Number(/<t:(\d+):R>/.exec(refused.content)?.[1]);
+    expect(when * 1000 - Date.now()).toBeGreaterThan(100_000);
+    const boss = member('boss', { permissions: MANAGER_PERMISSIONS });
+    expect((await answer(h, ask(h, boss, 'one'))).content).toMatch(/Queued as job/);
+    expect((await answer(h, ask(h, boss, 'two'))).content).toMatch(/Queued as job/);
+  });
+
+  it('caps jobs per member per hour and per guild per hour', async () => {
+    h = await startHarness({ env: { JOBS_PER_HOUR: '2', GUILD_JOBS_PER_HOUR: '3' } });
+    const ann = member('ann');
+    for (const prompt of ['a1', 'a2']) expect((await answer(h, ask(h, ann, prompt))).content).toMatch(/Queued/);
+    expect((await answer(h, ask(h, ann, 'a3'))).content).toMatch(/^You have reached 2 jobs this hour; you can start another <t:\d+:R>\.$/);
+    expect((await answer(h, ask(h, member('bob'), 'b1'))).content).toMatch(/Queued/);
+    expect((await answer(h, ask(h, member('cy'), 'c1'))).content).toMatch(/^This server has reached its 3 jobs this hour; the next one can start <t:\d+:R>\.$/);
+  });
+});
+
+describe('banned words and admin actions', () => {
+  it('refuses banned words politely, however they are disguised', async () => {
+    h = await startHarness({ env: { BANNED_WORDS: 'gore,blood bath' } });
+    for (const prompt of ['GORE everywhere', 'a g.o.r.e scene', 'bl00d b4th']) {
+      const before = h.sim.submitted.length;
+      const { content } = await answer(h, ask(h, member('dan'), prompt));
+      expect(content).toMatch(/^That prompt contains a word this server does not allow \("(gore|blood bath)"\)\. Please rephrase it\.$/);
+      expect(h.sim.submitted.length).toBe(before);
+    }
+    expect((await answer(h, ask(h, member('dan'), 'a gorgeous sunset'))).content).toMatch(/Queued/);
+  });
+
+  it('checks Manage Server on every admin action, not once', async () => {
+    h = await startHarness();
+    const modId = snowflake();
+    const asMod = { id: modId, username: 'mod', permissions: MANAGER_PERMISSIONS };
+    const demoted = { id: modId, username: 'mod', permissions: MEMBER_PERMISSIONS };
+    let { token } = h.discord.chatInput('cancel', [option('all', true)], asMod);
+    expect((await answer(h, token)).content).toMatch(/^Cancelled \d job\(s\)\.$/);
+    ({ token } = h.discord.chatInput('cancel', [option('all', true)], demoted));
+    expect((await answer(h, token)).content).toBe('Only members with Manage Server may cancel everything.');
+  });
+});
