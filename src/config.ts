@@ -22,6 +22,8 @@ const ComfySettings = {
   COMFYUI_QUERY_TOKEN: optional(z.string()),
   COMFYUI_HEADERS: HeadersSchema,
   COMFYUI_TIMEOUT_MS: int(30_000, 1_000, 600_000),
+  COMFYUI_POLL_MS: int(5_000, 100, 600_000),
+  COMFYUI_RETRY_MS: int(1_000, 10, 600_000),
   TEMPLATES_DIR: optional(z.string()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   }
   const comfy = connectComfy(serverFromSettings(config.COMFYUI_URL[0] as string, config), {
     clientId: `discord-bot-${config.DISCORD_APP_ID}`, timeoutMs: config.COMFYUI_TIMEOUT_MS,
+    pollIntervalMs: config.COMFYUI_POLL_MS, fallbackPollIntervalMs: Math.min(1_000, config.COMFYUI_POLL_MS),
   });
   const serverCatalog = new ServerCatalog(comfy.client);
   let store: JobStore;
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   }
   const runner = new ComfyRunner(comfy, templates, serverCatalog, store);
   const scheduler = new Scheduler<PromptResult>(runner, {
-    ledger: store, maxSubmitFailures: 5,
+    ledger: store, maxSubmitFailures: 5, retryBaseMs: config.COMFYUI_RETRY_MS, retryMaxMs: Math.max(30_000, config.COMFYUI_RETRY_MS),
     maxInFlight: config.COMFYUI_MAX_IN_FLIGHT, submitsPerMinute: config.SUBMITS_PER_MINUTE, maxWaitingPerUser: config.MAX_WAITING_PER_USER,
   });
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.DISCORD_API_URL } });

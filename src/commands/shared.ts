@@ -76,7 +76,8 @@ export async function enqueueJob(
     },
   );
   const position = ctx.scheduler.positionOf(job);
-  ctx.delivery.progress(job, position <= 1 ? ctx.delivery.say('queue.next', { id: job.id }) : ctx.delivery.say('queue.position', { id: job.id, position }));
+  if (ctx.scheduler.unavailable) ctx.delivery.progress(job, ctx.delivery.say('comfy.down', { id: job.id }));
+  else ctx.delivery.progress(job, position <= 1 ? ctx.delivery.say('queue.next', { id: job.id }) : ctx.delivery.say('queue.position', { id: job.id, position }));
   return job;
 }
 

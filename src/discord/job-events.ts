@@ -48,9 +48,8 @@ export function wireJobEvents(ctx: BotContext): void {
   });
   scheduler.on('failed', (job, error) => void delivery.fail(job, error));
   scheduler.on('cancelled', (job) => void delivery.notice(job, delivery.say('cancelled', { id: job.id })));
-  scheduler.on('unavailable', (error) => {
-    logger.warn({ err: error }, 'ComfyUI is unreachable; keeping jobs and retrying');
-    for (const job of scheduler.snapshot().waiting) delivery.progress(job, delivery.say('comfy.down', { id: job.id }));
-  });
+  scheduler.on('unavailable', (error) => logger.warn({ err: error }, 'ComfyUI is unreachable; keeping jobs and retrying'));
+  // Repeats for the same job are free: the editor only edits when the text changes.
+  scheduler.on('held', (job) => delivery.progress(job, delivery.say('comfy.down', { id: job.id })));
   scheduler.on('available', () => logger.info('ComfyUI is reachable again'));
 }

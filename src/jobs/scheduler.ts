@@ -69,6 +69,8 @@ export interface SchedulerEvents<Result> {
   cancelled: [Job];
   /** The backend is unreachable; jobs are kept and retried. Emitted once per outage. */
   unavailable: [Error];
+  /** A job is kept waiting because the backend is unreachable (may repeat for the same job). */
+  held: [Job];
   available: [];
 }
 
@@ -121,6 +123,11 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       void this.follow(job);
     }
     this.pump();
+  }
+
+  /** True while the backend is unreachable (between 'unavailable' and 'available'). */
+  get unavailable(): boolean {
+    return this.inOutage;
   }
 
   waitingCountOf(userId: string): number {
@@ -200,6 +207,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       if (this.runner.isUnavailable(error) && (job.submitFailures ?? 0) < (this.options.maxSubmitFailures ?? Infinity)) {
         this.waiting.unshift(job);
         this.markUnavailable(error as Error);
+        for (const waiting of this.waiting.ordered()) this.emit('held', waiting);
       } else {
         this.fail(job, error as Error);
         this.pump();

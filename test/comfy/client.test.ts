@@ -175,7 +175,7 @@ describe('ComfyClient errors', () => {
 
   it('turns an HTTP 500 into an error with status, url and body', async () => {
     const server = await sim();
-    server.faults.http500.add('/history');
+    server.faults.http500.set('/history', Infinity);
     const error = (await clientFor(server).getHistory().catch((caught: unknown) => caught)) as ComfyHttpError;
     expect(error).toBeInstanceOf(ComfyHttpError);
     expect(error.status).toBe(500);

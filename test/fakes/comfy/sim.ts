@@ -36,8 +36,8 @@ export interface SimOptions {
 }
 
 export interface SimFaults {
-  /** Paths (without /api) answered with a 500 page. */
-  http500: Set<string>;
+  /** Paths (without /api) answered with a 500 page, and how many more times (Infinity: until removed). */
+  http500: Map<string, number>;
   /** Extra latency per path (without /api). */
   slowMs: Map<string, number>;
   /** Delay between chunks of /view bodies. */
@@ -66,7 +66,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A ComfyUI stand-in on 127.0.0.1: real HTTP and websocket traffic, as comfyui-api.md and the captures describe. */
 export class ComfySim extends EventEmitter<{ finished: [string]; request: [RequestRecord] }> {
   readonly options: SimOptions;
-  readonly faults: SimFaults = { http500: new Set(), slowMs: new Map(), slowViewChunkMs: 0, silentSockets: false };
+  readonly faults: SimFaults = { http500: new Map(), slowMs: new Map(), slowViewChunkMs: 0, silentSockets: false };
   readonly state = new SimState();
   readonly prompts = new Map<string, PromptRecord>();
   readonly requests: RequestRecord[] = [];
@@ -240,7 +240,11 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
     }
     const slow = this.faults.slowMs.get(path.startsWith('/history/') ? '/history' : path);
     if (slow) await delay(slow);
-    if (this.faults.http500.has(path.startsWith('/history/') ? '/history' : path) || (path.startsWith('/object_info') && this.faults.http500.has('/object_info'))) {
+    const faultKey = path.startsWith('/history/') ? '/history' : path.startsWith('/object_info') ? '/object_info' : path;
+    const remaining = this.faults.http500.get(faultKey) ?? 0;
+    if (remaining > 0) {
+      if (remaining === 1) this.faults.http500.delete(faultKey);
+      else this.faults.http500.set(faultKey, remaining - 1);
       return sendServerError(res);
     }
     const body = req.method === 'POST' ? await readBody(req, this.options.maxUploadBytes) : Buffer.alloc(0);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,9 +26,14 @@ export interface RecordedRequest {
 export interface Fault {
   method?: string;
   path: RegExp;
-  status: number;
+  /** Answer with this status instead of handling the request. */
+  status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Handle the request normally but hold the answer back this long (a slow upload). */
+  delayMs?: number;
+  /** Only when the uploaded files add up to more than this many bytes. */
+  minBytes?: number;
   times: number;
 }
 
@@ -64,6 +70,8 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
   readonly commands = new Map<string, unknown[]>();
   readonly faults: Fault[] = [];
   readonly expiredTokens = new Set<string>();
+  /** Interaction tokens whose reply a moderator deleted: editing it answers 404 Unknown Message. */
+  readonly deletedOriginals = new Set<string>();
   readonly forbiddenChannels = new Set<string>();
   readonly validToken: string;
   private readonly served = new Map<string, { bytes: Buffer; contentType: string }>();
@@ -75,7 +83,7 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
 
   constructor(private readonly options: FakeDiscordOptions = {}) {
     super();
-    this.validToken = `${Buffer.from(this.appId).toString('base64')}.FAKE00.${'x'.repeat(38)}`;
+    this.validToken = `${Buffer.from(this.appId).toString('base64url')}.${randomBytes(4).toString('base64url')}.${randomBytes(28).toString('base64url')}`;
   }
 
   get url(): string {
@@ -197,8 +205,19 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     }
     const body = await readBody(req);
     const { json, files } = await parseBody(req, body);
+    const size = files.reduce((total, file) => total + file.bytes.length, 0);
+    const fault = this.faults.find((candidate) => candidate.times > 0 && candidate.path.test(path) && (!candidate.method || candidate.method === req.method) && size > (candidate.minBytes ?? -1));
+    if (fault) fault.times--;
     const respond = (status: number, payload?: unknown, headers: Record<string, string> = {}): void => {
       this.record(req, path, url, json, files, status);
+      if (fault?.delayMs) {
+        setTimeout(() => write(status, payload, headers), fault.delayMs);
+        return;
+      }
+      write(status, payload, headers);
+    };
+    const write = (status: number, payload: unknown, headers: Record<string, string>): void => {
+      if (res.destroyed) return;
       if (payload === undefined) {
         res.writeHead(status, headers);
         res.end();
@@ -208,11 +227,7 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(text);
     };
-    const fault = this.faults.find((candidate) => candidate.times > 0 && candidate.path.test(path) && (!candidate.method || candidate.method === req.method));
-    if (fault) {
-      fault.times--;
-      return respond(fault.status, fault.body ?? { message: 'fake failure', code: 0 }, fault.headers);
-    }
+    if (fault?.status) return respond(fault.status, fault.body ?? { message: 'fake failure', code: 0 }, fault.headers);
     this.route(req.method ?? 'GET', path.replace(/^\/api\/v10/, ''), url, json, files, req.headers['authorization'], respond);
   }
 
@@ -242,6 +257,7 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     if ((match = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(path))) {
       const token = match[2] as string;
       if (this.expiredTokens.has(token)) return respond(401, { message: 'Invalid Webhook Token', code: 50027 });
+      if (match[3] === '@original' && this.deletedOriginals.has(token)) return respond(404, { message: 'Unknown Message', code: 10008 });
       if (method === 'PATCH' && match[3] === '@original') {
         const previous = this.originals.get(token);
         const message = this.store(this.channelId, { ...(previous ? { content: previous.content, embeds: previous.embeds, flags: previous.flags } : {}), ...(json as object) }, files, previous?.id);
