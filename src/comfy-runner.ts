@@ -46,7 +46,7 @@ export class ComfyRunner implements JobRunner<PromptResult> {
       params[imageParam] = uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
     }
     const { workflow, values } = fillWorkflow(resolved, params);
-    const ownId = randomUUID();
+    const ownId = job.promptId ?? this.newPromptId();
     const entry = this.startWatching(ownId, Object.keys(workflow));
     try {
       const queued = await this.comfy.client.queuePrompt(workflow, { promptId: ownId });
@@ -61,6 +61,11 @@ export class ComfyRunner implements JobRunner<PromptResult> {
       this.comfy.watcher.forget(ownId);
       throw error;
     }
+  }
+
+  /** Canonical lowercase UUIDs: what ComfyUI accepts as a client-chosen prompt_id. */
+  newPromptId(): string {
+    return randomUUID();
   }
 
   resume(job: Job): void {

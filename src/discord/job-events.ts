@@ -20,7 +20,8 @@ function progressText(ctx: BotContext, job: Job): string | undefined {
       if (progress?.phase === 'sampling' && progress.max) return say('progress.sampling', { id: job.id, bar: progressBar(progress.value ?? 0, progress.max), value: progress.value ?? 0, max: progress.max, server });
       return progress?.phase === 'started' ? say('progress.started', { id: job.id, server }) : say('progress.node', { id: job.id, server });
     case 'delivering':
-      return say('progress.delivering', { id: job.id });
+      // A job recovered after a restart may already show its result: leave its message alone.
+      return job.recovered ? undefined : say('progress.delivering', { id: job.id });
     default:
       return undefined;
   }

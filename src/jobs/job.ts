@@ -1,10 +1,11 @@
 export type JobKind = 'imagine' | 'img2vid';
 
 /**
- * waiting: in the bot's fair queue · submitted: inside ComfyUI (pending there) · running: ComfyUI runs it ·
- * delivering: outputs are on their way to Discord · then one of done, failed, cancelled.
+ * waiting: in the bot's fair queue · submitting: its prompt id is chosen and on its way to ComfyUI ·
+ * submitted: inside ComfyUI (pending there) · running: ComfyUI runs it · delivering: outputs are on their way
+ * to Discord · then one of done, failed, cancelled.
  */
-export type JobState = 'waiting' | 'submitted' | 'running' | 'delivering' | 'done' | 'failed' | 'cancelled';
+export type JobState = 'waiting' | 'submitting' | 'submitted' | 'running' | 'delivering' | 'done' | 'failed' | 'cancelled';
 
 export interface Requester {
   id: string;

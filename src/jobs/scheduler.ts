@@ -13,7 +13,9 @@ export interface JobLedger {
 
 /** What the scheduler needs from a backend (ComfyUI in production); no HTTP or Discord here. */
 export interface JobRunner<Result> {
-  /** Queues the job's workflow; resolves with the prompt id and the values actually sent. */
+  /** An id for the job's next prompt, chosen before sending so the ledger knows it even if we crash mid-send. */
+  newPromptId(): string;
+  /** Queues the job's workflow under `job.promptId`; resolves with the id the backend used and the values sent. */
   submit(job: Job): Promise<{ promptId: string; values: Record<string, string | number | boolean> }>;
   /** Follows a submitted prompt to its end. */
   follow(job: Job, onProgress: (progress: JobProgress) => void): Promise<Result>;
@@ -115,9 +117,11 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       this.jobs.set(job.id, job);
       if (job.state === 'waiting' || !job.promptId) {
         job.state = 'waiting';
+        delete job.promptId;
         this.waiting.push(job);
         continue;
       }
+      // 'submitting' jobs may or may not have reached the backend: following finds out (lost = never arrived).
       this.inFlight++;
       this.runner.resume(job);
       void this.follow(job);
@@ -146,7 +150,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
 
   /** Jobs inside the backend (oldest first), then waiting jobs in the order they will run. */
   snapshot(): { active: Job[]; waiting: Job[] } {
-    const active = [...this.jobs.values()].filter((job) => job.state === 'submitted' || job.state === 'running' || job.state === 'delivering');
+    const active = [...this.jobs.values()].filter((job) => job.state === 'submitting' || job.state === 'submitted' || job.state === 'running' || job.state === 'delivering');
     return { active: active.sort((a, b) => (a.submittedAt ?? 0) - (b.submittedAt ?? 0)), waiting: this.waiting.ordered() };
   }
 
@@ -159,8 +163,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     if (!job) return 'not-found';
     if (job.requester.id !== byUserId && !isAdmin) return 'not-yours';
     if (FINAL_STATES.has(job.state) || job.state === 'delivering') return 'finished';
-    if (job.state === 'waiting') {
-      this.waiting.remove(job.id);
+    if (job.state === 'waiting' && this.waiting.remove(job.id)) {
       this.finish(job, 'cancelled');
       this.emit('cancelled', job);
       return 'removed';
@@ -195,6 +198,9 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
 
   private async run(job: Job): Promise<void> {
     try {
+      job.promptId = this.runner.newPromptId();
+      job.state = 'submitting';
+      this.save(job);
       const { promptId, values } = await this.runner.submit(job);
       Object.assign(job, { promptId, values, state: 'submitted', submittedAt: this.now(), submitFailures: 0 });
       this.save(job);
@@ -203,6 +209,9 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     } catch (error) {
       this.inFlight--;
       if (this.cancelledWhileSubmitting(job)) return;
+      job.state = 'waiting';
+      delete job.promptId;
+      this.save(job);
       if (this.runner.isServerError(error)) job.submitFailures = (job.submitFailures ?? 0) + 1;
       if (this.runner.isUnavailable(error) && (job.submitFailures ?? 0) < (this.options.maxSubmitFailures ?? Infinity)) {
         this.waiting.unshift(job);
@@ -239,8 +248,9 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       if (this.cancelling.has(job.id)) {
         this.finish(job, 'cancelled');
         this.emit('cancelled', job);
-      } else if (this.runner.isLost(error) && job.resubmits === 0) {
-        job.resubmits++;
+      } else if (this.runner.isLost(error) && (job.state === 'submitting' || job.resubmits === 0)) {
+        // A 'submitting' job found nowhere never reached the backend: that is not a loss, just send it.
+        if (job.state !== 'submitting') job.resubmits++;
         job.state = 'waiting';
         delete job.promptId;
         this.save(job);

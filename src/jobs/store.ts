@@ -47,7 +47,7 @@ const MIGRATIONS: readonly string[] = [
    );`,
 ];
 
-const ACTIVE: readonly JobState[] = ['waiting', 'submitted', 'running', 'delivering'];
+const ACTIVE: readonly JobState[] = ['waiting', 'submitting', 'submitted', 'running', 'delivering'];
 
 interface Row {
   id: string; kind: string; template: string; params: string; requester_id: string; requester_name: string;

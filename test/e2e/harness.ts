@@ -12,6 +12,8 @@ export interface Harness {
   sim: ComfySim;
   discord: FakeDiscord;
   bot: BotProcess;
+  /** Starts a new bot process with the same settings and data folder (after the old one was stopped or killed). */
+  restartBot(): Promise<BotProcess>;
   stop(): Promise<void>;
 }
 
@@ -21,7 +23,7 @@ export class BotProcess {
   private child: ChildProcess | undefined;
   private exit: Promise<number | null> | undefined;
 
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(readonly env: Record<string, string>) {}
 
   start(): void {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
@@ -47,6 +49,11 @@ export class BotProcess {
   /** Resolves with the exit code once the process ends. */
   exited(): Promise<number | null> {
     return this.exit ?? Promise.resolve(null);
+  }
+
+  /** Sends a signal to the process by its own pid. */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
   }
 
   /** Stops the process by its own pid: SIGTERM, then SIGKILL if it lingers. */
@@ -80,15 +87,24 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   bot.start();
   await discord.waitForRequest((request) => request.method === 'PUT' && request.path.endsWith('/commands'), 20_000, 'the bot to register its commands');
-  return {
+  const harness: Harness = {
     sim, discord, bot,
+    async restartBot() {
+      await harness.bot.stop();
+      const next = new BotProcess(harness.bot.env);
+      next.start();
+      harness.bot = next;
+      await next.waitForLog(/logged in to Discord/, 20_000);
+      return next;
+    },
     async stop() {
-      await bot.stop();
+      await harness.bot.stop();
       await discord.stop();
       await sim.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return harness;
 }
 
 export function member(name: string, extra: Partial<FakeUser> = {}): FakeUser {

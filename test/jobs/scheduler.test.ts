@@ -30,6 +30,8 @@ class StubRunner implements JobRunner<string> {
   }
   started = new Set<string>();
   resume() { /* not used by these tests */ }
+  newPromptId() { return `id-${++this.ids}`; }
+  ids = 0;
   isUnavailable(error: unknown) { return error instanceof Unavailable; }
   isServerError() { return false; }
   isLost(error: unknown) { return error instanceof Lost; }

@@ -260,7 +260,10 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       if (match[3] === '@original' && this.deletedOriginals.has(token)) return respond(404, { message: 'Unknown Message', code: 10008 });
       if (method === 'PATCH' && match[3] === '@original') {
         const previous = this.originals.get(token);
-        const message = this.store(this.channelId, { ...(previous ? { content: previous.content, embeds: previous.embeds, flags: previous.flags } : {}), ...(json as object) }, files, previous?.id);
+        const edit = json as Record<string, unknown>;
+        let message = this.store(this.channelId, { ...(previous ? { content: previous.content, embeds: previous.embeds, flags: previous.flags } : {}), ...edit }, files, previous?.id);
+        // Like Discord: an edit without an `attachments` field keeps the files the message already has.
+        if (previous && !('attachments' in edit) && files.length === 0) message = { ...message, attachments: previous.attachments, files: previous.files };
         this.originals.set(token, message);
         return respond(200, this.wire(message));
       }
