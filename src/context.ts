@@ -27,4 +27,6 @@ export interface BotContext {
   unfitTemplates: Set<string>;
   /** Set on SIGTERM/SIGINT: new jobs are refused while deliveries finish. */
   shuttingDown: boolean;
+  /** Removes configured secrets from text headed for Discord. */
+  redact: (text: string) => string;
 }

@@ -15,7 +15,7 @@ import { bindEvents } from './events/index.js';
 import { join } from 'node:path';
 import { Scheduler } from './jobs/scheduler.js';
 import { JobStore } from './jobs/store.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, scrub, type Logger } from './log.js';
 import { templateDirs } from './templates-registry.js';
 
 function fatal(message: string): never {
@@ -42,7 +42,9 @@ async function checkTemplates(ctx: Pick<BotContext, 'serverCatalog' | 'templates
 async function main(): Promise<void> {
   loadEnvFile(true);
   const config = loadConfigOrExit(BotConfigSchema);
-  const logger: Logger = createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config) });
+  const secrets = secretsOf(config);
+  const logger: Logger = createLogger({ level: config.LOG_LEVEL, secrets });
+  const redact = (text: string): string => scrub(text, secrets);
   let templates: Map<string, Template>;
   try {
     templates = await loadTemplates(templateDirs(config.TEMPLATES_DIR));
@@ -66,8 +68,8 @@ async function main(): Promise<void> {
     maxInFlight: config.COMFYUI_MAX_IN_FLIGHT, submitsPerMinute: config.SUBMITS_PER_MINUTE, maxWaitingPerUser: config.MAX_WAITING_PER_USER,
   });
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.DISCORD_API_URL } });
-  const delivery = new Delivery({ rest: client.rest, appId: config.DISCORD_APP_ID, catalog: en, comfy: comfy.client, logger, progressEditMs: config.PROGRESS_EDIT_MS });
-  const ctx: BotContext = { config, catalog: en, logger, templates, comfy, serverCatalog, runner, scheduler, store, delivery, now: Date.now, unfitTemplates: new Set(), shuttingDown: false };
+  const delivery = new Delivery({ rest: client.rest, appId: config.DISCORD_APP_ID, catalog: en, comfy: comfy.client, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact });
+  const ctx: BotContext = { config, catalog: en, logger, templates, comfy, serverCatalog, runner, scheduler, store, delivery, now: Date.now, unfitTemplates: new Set(), shuttingDown: false, redact };
   bindEvents(client, ctx);
   wireJobEvents(ctx);
   void checkTemplates(ctx);

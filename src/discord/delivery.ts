@@ -46,6 +46,8 @@ export interface DeliveryOptions {
   now?: () => number;
   /** First pause between delivery attempts (doubles each time). */
   retryDelayMs?: number;
+  /** Scrubs secrets from text that may carry server output (exception messages) before it is posted. */
+  redact?: (text: string) => string;
 }
 
 interface MessageBody {
@@ -208,16 +210,21 @@ export class Delivery {
     };
     try {
       if (!job.origin.channelId) throw new Error('no channel to post in');
-      await this.options.rest.post(Routes.channelMessages(job.origin.channelId), { body: late, files });
+      await this.options.rest.post(Routes.channelMessages(job.origin.channelId), { body: this.scrubbed(late), files });
     } catch (error) {
       if (!(error instanceof DiscordAPIError) || Number(error.code) !== MISSING_PERMISSIONS) throw error;
       const dm = (await this.options.rest.post(Routes.userChannels(), { body: { recipient_id: job.requester.id } })) as { id: string };
-      await this.options.rest.post(Routes.channelMessages(dm.id), { body: late, files });
+      await this.options.rest.post(Routes.channelMessages(dm.id), { body: this.scrubbed(late), files });
     }
   }
 
   private async editOriginal(job: Job, body: MessageBody, files: RawFile[] = []): Promise<unknown> {
-    return this.options.rest.patch(Routes.webhookMessage(this.options.appId, job.origin.interactionToken), { body, files, auth: false });
+    return this.options.rest.patch(Routes.webhookMessage(this.options.appId, job.origin.interactionToken), { body: this.scrubbed(body), files, auth: false });
+  }
+
+  private scrubbed(body: MessageBody): MessageBody {
+    const redact = this.options.redact;
+    return redact ? { ...body, content: redact(body.content) } : body;
   }
 
   /** After a crash mid-upload, Discord may already show the result: look before posting it twice. */

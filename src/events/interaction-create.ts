@@ -32,7 +32,7 @@ async function route(interaction: Interaction, ctx: BotContext): Promise<void> {
   } catch (error) {
     const described = describeError(ctx.catalog, error);
     if (described.reference) ctx.logger.error({ err: error, command: interaction.commandName, reference: described.reference }, 'command failed');
-    const reply = { content: described.text, allowedMentions: { parse: [] } };
+    const reply = { content: ctx.redact(described.text), allowedMentions: { parse: [] } };
     try {
       if (interaction.deferred || interaction.replied) await interaction.editReply(reply);
       else await interaction.reply({ ...reply, flags: MessageFlags.Ephemeral });
