@@ -24,6 +24,7 @@ const ComfySettings = {
   COMFYUI_TIMEOUT_MS: int(30_000, 1_000, 600_000),
   COMFYUI_POLL_MS: int(5_000, 100, 600_000),
   COMFYUI_RETRY_MS: int(1_000, 10, 600_000),
+  COMFYUI_MOVE_AFTER_MS: int(30_000, 100, 3_600_000),
   TEMPLATES_DIR: optional(z.string()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
@@ -89,6 +90,8 @@ export function secretsOf(config: Partial<BotConfig>): string[] {
   for (const url of config.COMFYUI_URL ?? []) {
     const parsed = new URL(url);
     if (parsed.password) secrets.push(decodeURIComponent(parsed.password));
+    const own = new URLSearchParams(parsed.hash.slice(1));
+    for (const key of ['token', 'query_token']) secrets.push(own.get(key) ?? undefined);
   }
   return secrets.filter((secret): secret is string => typeof secret === 'string' && secret.length >= 6);
 }

@@ -1,5 +1,4 @@
-import type { ComfyConnection } from './comfy/connection.js';
-import type { ServerCatalog } from './comfy/server-catalog.js';
+import type { ComfyPool } from './comfy/pool.js';
 import type { Template } from './comfy/templates.js';
 import type { PromptResult } from './comfy/watcher.js';
 import type { ComfyRunner } from './comfy-runner.js';
@@ -16,8 +15,7 @@ export interface BotContext {
   catalog: Catalog;
   logger: Logger;
   templates: ReadonlyMap<string, Template>;
-  comfy: ComfyConnection;
-  serverCatalog: ServerCatalog;
+  pool: ComfyPool;
   runner: ComfyRunner;
   scheduler: Scheduler<PromptResult>;
   store: Pick<JobStore, 'recentByRequester' | 'recentByGuild'>;

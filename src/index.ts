@@ -1,6 +1,6 @@
 import { Client, GatewayIntentBits } from 'discord.js';
-import { connectComfy, serverFromSettings } from './comfy/connection.js';
-import { ServerCatalog } from './comfy/server-catalog.js';
+import { serverFromSettings } from './comfy/connection.js';
+import { ComfyPool } from './comfy/pool.js';
 import { checkTemplateAgainstServer, formatProblems } from './comfy/template-check.js';
 import { loadTemplates, type Template } from './comfy/templates.js';
 import type { PromptResult } from './comfy/watcher.js';
@@ -23,18 +23,19 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
-/** Logs templates that do not fit the server; defaults then avoid them (img2vid → img2vid-core without VHS). */
-async function checkTemplates(ctx: Pick<BotContext, 'serverCatalog' | 'templates' | 'logger' | 'unfitTemplates'>): Promise<void> {
-  try {
-    const info = await ctx.serverCatalog.objectInfo();
-    for (const template of ctx.templates.values()) {
-      const problems = checkTemplateAgainstServer(template, info);
-      if (problems.length === 0) continue;
-      ctx.unfitTemplates.add(template.name);
-      ctx.logger.warn(formatProblems(template, problems));
-    }
-  } catch (error) {
-    ctx.logger.warn({ err: error }, 'ComfyUI is not reachable yet; jobs will wait for it');
+/** Logs templates that fit no server; defaults then avoid them (img2vid → img2vid-core without VHS). */
+async function checkTemplates(ctx: Pick<BotContext, 'pool' | 'templates' | 'logger' | 'unfitTemplates'>): Promise<void> {
+  await ctx.pool.refreshCatalogs();
+  const known = ctx.pool.backends.filter((backend) => backend.catalog.peek());
+  if (known.length === 0) {
+    ctx.logger.warn('ComfyUI is not reachable yet; jobs will wait for it');
+    return;
+  }
+  for (const template of ctx.templates.values()) {
+    const problems = known.map((backend) => checkTemplateAgainstServer(template, backend.catalog.peek() ?? {}));
+    if (problems.some((list) => list.length === 0)) continue;
+    ctx.unfitTemplates.add(template.name);
+    ctx.logger.warn(formatProblems(template, problems[0] ?? []));
   }
 }
 
@@ -51,28 +52,32 @@ async function main(): Promise<void> {
   } catch (error) {
     fatal((error as Error).message);
   }
-  const comfy = connectComfy(serverFromSettings(config.COMFYUI_URL[0] as string, config), {
-    clientId: `discord-bot-${config.DISCORD_APP_ID}`, timeoutMs: config.COMFYUI_TIMEOUT_MS,
-    pollIntervalMs: config.COMFYUI_POLL_MS, fallbackPollIntervalMs: Math.min(1_000, config.COMFYUI_POLL_MS),
+  const pool = new ComfyPool(config.COMFYUI_URL.map((url) => serverFromSettings(url, config)), {
+    clientId: `discord-bot-${config.DISCORD_APP_ID}`, timeoutMs: config.COMFYUI_TIMEOUT_MS, maxInFlightPerServer: config.COMFYUI_MAX_IN_FLIGHT,
+    pollIntervalMs: config.COMFYUI_POLL_MS, fallbackPollIntervalMs: Math.min(1_000, config.COMFYUI_POLL_MS), healthBaseMs: config.COMFYUI_RETRY_MS,
   });
-  const serverCatalog = new ServerCatalog(comfy.client);
   let store: JobStore;
   try {
     store = new JobStore(config.JOBS_DB ?? join(config.DATA_DIR, 'jobs.sqlite'));
   } catch (error) {
     fatal(`Could not open the job database: ${(error as Error).message}`);
   }
-  const runner = new ComfyRunner(comfy, templates, serverCatalog, store);
+  const runner = new ComfyRunner(pool, templates, store, { moveAfterMs: config.COMFYUI_MOVE_AFTER_MS });
   const scheduler = new Scheduler<PromptResult>(runner, {
     ledger: store, maxSubmitFailures: 5, retryBaseMs: config.COMFYUI_RETRY_MS, retryMaxMs: Math.max(30_000, config.COMFYUI_RETRY_MS),
-    maxInFlight: config.COMFYUI_MAX_IN_FLIGHT, submitsPerMinute: config.SUBMITS_PER_MINUTE, maxWaitingPerUser: config.MAX_WAITING_PER_USER,
+    submitsPerMinute: config.SUBMITS_PER_MINUTE, maxWaitingPerUser: config.MAX_WAITING_PER_USER,
   });
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.DISCORD_API_URL } });
-  const delivery = new Delivery({ rest: client.rest, appId: config.DISCORD_APP_ID, catalog: en, comfy: comfy.client, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact });
-  const ctx: BotContext = { config, catalog: en, logger, templates, comfy, serverCatalog, runner, scheduler, store, delivery, now: Date.now, unfitTemplates: new Set(), shuttingDown: false, redact };
+  const delivery = new Delivery({ rest: client.rest, appId: config.DISCORD_APP_ID, catalog: en, comfyFor: (job) => pool.get(job.backend).conn.client, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact });
+  const ctx: BotContext = { config, catalog: en, logger, templates, pool, runner, scheduler, store, delivery, now: Date.now, unfitTemplates: new Set(), shuttingDown: false, redact };
   bindEvents(client, ctx);
   wireJobEvents(ctx);
   void checkTemplates(ctx);
+  pool.on('down', (backend, error) => logger.warn({ server: backend.name, err: error }, 'ComfyUI server is down; its new jobs go elsewhere'));
+  pool.on('up', (backend) => {
+    logger.info({ server: backend.name }, 'ComfyUI server is answering');
+    scheduler.poke();
+  });
 
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   // Stop taking jobs, let deliveries in flight finish (bounded), close the ledger cleanly. Jobs inside ComfyUI
@@ -81,8 +86,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     ctx.shuttingDown = true;
     scheduler.stop();
+    runner.stop();
     void delivery.drain(config.SHUTDOWN_GRACE_MS)
-      .then(() => Promise.allSettled([client.destroy(), comfy.close()]))
+      .then(() => Promise.allSettled([client.destroy(), pool.close()]))
       .then(() => {
         store.close();
         process.exit(0);
@@ -95,7 +101,7 @@ async function main(): Promise<void> {
     await client.login(config.DISCORD_TOKEN);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    await comfy.close();
+    await pool.close();
     store.close();
     fatal(code === 'TokenInvalid'
       ? 'Discord refused DISCORD_TOKEN. Copy a fresh one from the Developer Portal → your app → Bot → Reset Token.'

@@ -18,11 +18,20 @@ export interface ConnectOptions extends PromptWatcherOptions {
   pingIntervalMs?: number;
 }
 
+/**
+ * One server from settings. A URL may carry its own auth in its fragment, which never leaves this process:
+ * `https://gpu2.example/api#token=abc` (bearer) or `#query_token=abc`; otherwise the shared settings apply.
+ */
 export function serverFromSettings(url: string, settings: { COMFYUI_TOKEN?: string | undefined; COMFYUI_QUERY_TOKEN?: string | undefined; COMFYUI_HEADERS: Record<string, string> }): ComfyServer {
+  const parsed = new URL(url);
+  const own = new URLSearchParams(parsed.hash.slice(1));
+  parsed.hash = '';
   const auth: ServerAuth = { headers: settings.COMFYUI_HEADERS };
-  if (settings.COMFYUI_TOKEN) auth.bearerToken = settings.COMFYUI_TOKEN;
-  if (settings.COMFYUI_QUERY_TOKEN) auth.queryToken = settings.COMFYUI_QUERY_TOKEN;
-  return parseServer(url, auth);
+  const bearer = own.get('token') ?? settings.COMFYUI_TOKEN;
+  const queryToken = own.get('query_token') ?? settings.COMFYUI_QUERY_TOKEN;
+  if (bearer) auth.bearerToken = bearer;
+  if (queryToken) auth.queryToken = queryToken;
+  return parseServer(parsed.toString(), auth);
 }
 
 /** Opens the websocket in the background (it reconnects by itself); HTTP works at once. */

@@ -96,6 +96,12 @@ export class PromptWatcher {
     });
   }
 
+  /** Ends following a prompt with an error (e.g. its server is gone and the job moves elsewhere). */
+  fail(promptId: string, error: Error): void {
+    const entry = this.tracked.get(promptId);
+    if (entry) this.settle(entry, error);
+  }
+
   /** Stop following a prompt without settling it (e.g. the job moved to another server). */
   forget(promptId: string): void {
     this.tracked.delete(promptId);

@@ -26,7 +26,8 @@ export function renderQueue(ctx: BotContext, callerId: string, comfyRemaining: n
   const now = ctx.now();
   const lines: string[] = [];
   for (const job of active) {
-    lines.push(say('queue.running', { id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), progress: progressText(job), age: age(now - job.createdAt) }));
+    const server = ctx.pool.size > 1 && job.backend ? ` on ${job.backend}` : '';
+    lines.push(say('queue.running', { id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), progress: `${progressText(job)}${server}`, age: age(now - job.createdAt) }));
   }
   if (waiting.length > 0) {
     lines.push(say('queue.waitingHeader'));
@@ -44,7 +45,7 @@ export const queue = {
   data: new SlashCommandBuilder().setName('queue').setDescription('Show the jobs running and waiting').toJSON(),
   async execute(interaction, ctx) {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const remaining = await ctx.comfy.client.queueRemaining({ timeoutMs: 3_000 }).catch(() => undefined);
+    const remaining = await ctx.pool.queueRemaining(3_000);
     await interaction.editReply({ content: renderQueue(ctx, interaction.user.id, remaining), allowedMentions: { parse: [] } });
   },
 } satisfies Command;

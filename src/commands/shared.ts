@@ -36,7 +36,7 @@ async function checkCombos(ctx: BotContext, template: Template, params: Record<s
     if (!node) continue;
     let options: string[];
     try {
-      options = await ctx.serverCatalog.options(node.class_type, spec.input);
+      options = await ctx.pool.comboValues(node.class_type, spec.input);
     } catch {
       return; // ComfyUI unreachable: the job waits, and ComfyUI's own validation speaks later.
     }
@@ -126,6 +126,6 @@ export async function autocompleteFromServer(interaction: AutocompleteInteractio
   const template = ctx.templates.get(interaction.options.getString('template') ?? defaultTemplate(ctx, kind));
   const spec = template?.params[focused];
   const node = spec ? template?.workflow[spec.node] : undefined;
-  const values = spec && node ? await ctx.serverCatalog.options(node.class_type, spec.input).catch(() => []) : [];
+  const values = spec && node ? await ctx.pool.comboValues(node.class_type, spec.input).catch(() => []) : [];
   await suggest(interaction, values);
 }

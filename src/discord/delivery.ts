@@ -40,7 +40,8 @@ export interface DeliveryOptions {
   rest: REST;
   appId: string;
   catalog: Catalog;
-  comfy: ComfyClient;
+  /** The ComfyUI client holding a job's outputs. */
+  comfyFor: (job: Job) => ComfyClient;
   logger: Logger;
   progressEditMs: number;
   now?: () => number;
@@ -164,7 +165,7 @@ export class Delivery {
     const share = Math.floor(limit / outputs.length) - 4096;
     const files: FittedFile[] = [];
     for (const output of outputs) {
-      const { stream } = await this.options.comfy.view(output);
+      const { stream } = await this.options.comfyFor(job).view(output);
       const chunks: Buffer[] = [];
       for await (const chunk of stream) chunks.push(chunk as Buffer);
       const bytes = Buffer.concat(chunks);

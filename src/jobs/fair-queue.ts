@@ -59,6 +59,36 @@ export class FairQueue<T extends { id: string }> {
     return item;
   }
 
+  /**
+   * Takes the first item, in fair order, that `accept` agrees to (it may have side effects, such as reserving
+   * room for the item). Items it declines keep their places.
+   */
+  take(accept: (item: T) => boolean): T | undefined {
+    const served = new Map(this.lastServed);
+    const cursors = new Map([...this.lanes].map(([owner]) => [owner, 0]));
+    let serial = this.serial;
+    for (;;) {
+      const owner = this.nextOwner(served, cursors);
+      if (owner === undefined) return undefined;
+      const lane = this.lanes.get(owner) as T[];
+      const index = cursors.get(owner) as number;
+      const item = lane[index] as T;
+      if (accept(item)) {
+        lane.splice(index, 1);
+        if (lane.length === 0) {
+          this.lanes.delete(owner);
+          this.arrival.delete(owner);
+        }
+        this.lastServed.set(owner, ++this.serial);
+        this.forgetOldest();
+        return item;
+      }
+      // Declined: later items of the same owner wait behind it (FIFO per member), so skip the whole lane.
+      cursors.set(owner, lane.length);
+      served.set(owner, ++serial);
+    }
+  }
+
   remove(id: string): T | undefined {
     for (const [owner, lane] of this.lanes) {
       const index = lane.findIndex((item) => item.id === id);

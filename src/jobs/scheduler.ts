@@ -13,6 +13,10 @@ export interface JobLedger {
 
 /** What the scheduler needs from a backend (ComfyUI in production); no HTTP or Discord here. */
 export interface JobRunner<Result> {
+  /** Reserves room for the job on a backend that can run it: its name, 'busy' (not now), or why it never can. */
+  reserve(job: Job): string | 'busy' | Error;
+  /** Gives back the room of a job whose prompt left the backend. */
+  release(job: Job): void;
   /** An id for the job's next prompt, chosen before sending so the ledger knows it even if we crash mid-send. */
   newPromptId(): string;
   /** Queues the job's workflow under `job.promptId`; resolves with the id the backend used and the values sent. */
@@ -35,7 +39,6 @@ export interface SchedulerOptions {
   ledger?: JobLedger;
   /** Submissions that fail with a server error (5xx) before the job fails instead of waiting. */
   maxSubmitFailures?: number;
-  maxInFlight: number;
   submitsPerMinute: number;
   maxWaitingPerUser: number;
   retryBaseMs?: number;
@@ -77,8 +80,9 @@ export interface SchedulerEvents<Result> {
 }
 
 /**
- * Keeps waiting jobs in a fair (round-robin) queue and only `maxInFlight` prompts inside the backend, so the
- * GPU always has its next prompt while fairness and cancellation still hold for everything else.
+ * Keeps waiting jobs in a fair queue and hands them to the backend only while it has room (a bounded number of
+ * prompts per server), so each GPU always has its next prompt while fairness and cancellation still hold for
+ * everything else.
  */
 export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   private readonly waiting = new FairQueue<Job>((job) => job.requester.id);
@@ -96,7 +100,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   constructor(private readonly runner: JobRunner<Result>, private readonly options: SchedulerOptions) {
     super();
     this.now = options.now ?? Date.now;
-    this.submitQueue = new PQueue({ concurrency: options.maxInFlight, intervalCap: options.submitsPerMinute, interval: 60_000 });
+    this.submitQueue = new PQueue({ concurrency: 16, intervalCap: options.submitsPerMinute, interval: 60_000 });
   }
 
   /** Writes the job to the ledger before returning, so a member is only told "queued" about a durable job. */
@@ -126,6 +130,11 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       this.runner.resume(job);
       void this.follow(job);
     }
+    this.pump();
+  }
+
+  /** Tries to hand out waiting jobs now (a backend came back, or gained room). */
+  poke(): void {
     this.pump();
   }
 
@@ -188,9 +197,22 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     this.submitQueue.clear();
   }
 
+  /** Hands waiting jobs, in fair order, to the backend while it has room for them. */
   private pump(): void {
-    while (!this.stopped && !this.paused && this.inFlight < this.options.maxInFlight && this.waiting.size > 0) {
-      const job = this.waiting.shift() as Job;
+    while (!this.stopped && !this.paused && this.waiting.size > 0) {
+      let reserved: string | Error | undefined;
+      const job = this.waiting.take((candidate) => {
+        const outcome = this.runner.reserve(candidate);
+        if (outcome === 'busy') return false;
+        reserved = outcome;
+        return true;
+      });
+      if (!job) return;
+      if (reserved instanceof Error) {
+        this.fail(job, reserved);
+        continue;
+      }
+      job.backend = reserved;
       this.inFlight++;
       void this.submitQueue.add(() => this.run(job));
     }
@@ -208,6 +230,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       this.emit('update', job);
     } catch (error) {
       this.inFlight--;
+      this.runner.release(job);
       if (this.cancelledWhileSubmitting(job)) return;
       job.state = 'waiting';
       delete job.promptId;
@@ -237,14 +260,14 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
         job.progress = progress;
         this.emit('update', job);
       });
-      this.release();
+      this.release(job);
       job.state = 'delivering';
       job.finishedAt = this.now();
       this.save(job);
       this.emit('update', job);
       this.emit('completed', job, result);
     } catch (error) {
-      this.release();
+      this.release(job);
       if (this.cancelling.has(job.id)) {
         this.finish(job, 'cancelled');
         this.emit('cancelled', job);
@@ -262,8 +285,9 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     }
   }
 
-  private release(): void {
+  private release(job: Job): void {
     this.inFlight--;
+    this.runner.release(job);
     this.pump();
   }
 

@@ -30,6 +30,10 @@ class StubRunner implements JobRunner<string> {
   }
   started = new Set<string>();
   resume() { /* not used by these tests */ }
+  capacity = 1;
+  inside_ = new Set<string>();
+  reserve(job: Job) { if (this.inside_.size >= this.capacity) return 'busy' as const; this.inside_.add(job.id); return 'stub'; }
+  release(job: Job) { this.inside_.delete(job.id); }
   newPromptId() { return `id-${++this.ids}`; }
   ids = 0;
   isUnavailable(error: unknown) { return error instanceof Unavailable; }
@@ -51,7 +55,8 @@ function newJob(user: string, prompt: string): NewJob {
 
 function setup(maxInFlight = 1, maxWaitingPerUser = 10) {
   const runner = new StubRunner();
-  const scheduler = new Scheduler(runner, { maxInFlight, submitsPerMinute: 1000, maxWaitingPerUser, retryBaseMs: 5, retryMaxMs: 10 });
+  runner.capacity = maxInFlight;
+  const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser, retryBaseMs: 5, retryMaxMs: 10 });
   const completed: string[] = [];
   scheduler.on('completed', (job, result) => {
     completed.push(result);

@@ -1,0 +1,168 @@
+import { EventEmitter } from 'node:events';
+import { backoffDelay } from './backoff.js';
+import { connectComfy, type ComfyConnection, type ConnectOptions } from './connection.js';
+import type { ComfyServer } from './server.js';
+import { ServerCatalog } from './server-catalog.js';
+import { checkTemplateAgainstServer, comboOptions } from './template-check.js';
+import type { Template } from './templates.js';
+
+/** One ComfyUI server of the pool, with what the bot knows of its load and health. */
+export interface Backend {
+  /** host[:port], shown to members when there are several servers. */
+  readonly name: string;
+  readonly conn: ComfyConnection;
+  readonly catalog: ServerCatalog;
+  /** Jobs of ours inside this server (pending or running there). */
+  readonly jobs: Set<string>;
+  up: boolean;
+  downSince: number | undefined;
+  /** The server's own queue length from its last `status` event (includes other clients' prompts). */
+  queueRemaining: number | undefined;
+}
+
+export class NoBackendError extends Error {
+  override name = 'NoBackendError';
+}
+
+export interface PoolOptions extends Omit<ConnectOptions, 'clientId'> {
+  clientId: string;
+  /** Prompts kept inside each server at once: enough to keep its GPU busy, no more. */
+  maxInFlightPerServer: number;
+  healthBaseMs?: number;
+  healthMaxMs?: number;
+  now?: () => number;
+}
+
+function nameOf(server: ComfyServer): string {
+  const url = new URL(server.baseUrl);
+  return url.host + (url.pathname === '/' ? '' : url.pathname);
+}
+
+/**
+ * Several ComfyUI servers as one: each job goes to the server that will start it soonest among those that have
+ * every node and model it needs. A server that stops answering is marked down and health-checked with backoff
+ * until it answers again.
+ */
+export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Error] }> {
+  readonly backends: Backend[];
+  private readonly healthTimers = new Map<Backend, NodeJS.Timeout>();
+  private readonly now: () => number;
+
+  constructor(servers: readonly ComfyServer[], private readonly options: PoolOptions) {
+    super();
+    this.now = options.now ?? Date.now;
+    this.backends = servers.map((server) => {
+      const conn = connectComfy(server, options);
+      const backend: Backend = { name: nameOf(server), conn, catalog: new ServerCatalog(conn.client), jobs: new Set(), up: true, downSince: undefined, queueRemaining: undefined };
+      conn.socket.on('event', (event) => {
+        if (event.type === 'status' && event.data.status) backend.queueRemaining = event.data.status.exec_info.queue_remaining;
+      });
+      conn.socket.on('open', () => this.markUp(backend));
+      conn.socket.on('down', (error) => this.markDown(backend, error));
+      return backend;
+    });
+  }
+
+  get size(): number {
+    return this.backends.length;
+  }
+
+  get(name: string | undefined): Backend {
+    return this.backends.find((backend) => backend.name === name) ?? (this.backends[0] as Backend);
+  }
+
+  /** Fetches every server's /object_info (for routing); servers that do not answer are marked down. */
+  async refreshCatalogs(): Promise<void> {
+    await Promise.all(this.backends.map((backend) => backend.catalog.objectInfo().catch((error: Error) => this.markDown(backend, error))));
+  }
+
+  /** True if the server has every node of the template and every model the job names explicitly. */
+  fits(backend: Backend, template: Template, params: Readonly<Record<string, unknown>>): boolean {
+    const info = backend.catalog.peek();
+    if (!info) return true;
+    if (checkTemplateAgainstServer(template, info).length > 0) return false;
+    for (const [name, value] of Object.entries(params)) {
+      const spec = template.params[name];
+      if (spec?.type !== 'combo') continue;
+      const node = template.workflow[spec.node];
+      const options = node ? comboOptions(info[node.class_type], spec.input) : undefined;
+      if (options && !options.includes(String(value))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Reserves a place for a job: the least loaded healthy server that fits and has room; 'busy' when those that
+   * fit are full or down; an error when no server here could ever run it.
+   */
+  reserve(jobId: string, template: Template, params: Readonly<Record<string, unknown>>): Backend | 'busy' | NoBackendError {
+    const fitting = this.backends.filter((backend) => this.fits(backend, template, params));
+    if (fitting.length === 0) return new NoBackendError(this.describeMissing(template, params));
+    const ready = fitting.filter((backend) => backend.up && backend.jobs.size < this.options.maxInFlightPerServer);
+    if (ready.length === 0) return 'busy';
+    const load = (backend: Backend): number => Math.max(backend.jobs.size, backend.queueRemaining ?? 0);
+    const chosen = ready.reduce((best, backend) => (load(backend) < load(best) ? backend : best));
+    chosen.jobs.add(jobId);
+    return chosen;
+  }
+
+  /** Values a combo input takes on any server (a checkpoint installed anywhere is a valid choice). */
+  async comboValues(classType: string, input: string): Promise<string[]> {
+    const lists = await Promise.all(this.backends.map((backend) => backend.catalog.options(classType, input).catch(() => [] as string[])));
+    return [...new Set(lists.flat())];
+  }
+
+  /** Sum of the servers' own queue lengths; undefined if none answers. */
+  async queueRemaining(timeoutMs: number): Promise<number | undefined> {
+    const counts = await Promise.all(this.backends.map((backend) => backend.conn.client.queueRemaining({ timeoutMs }).catch(() => undefined)));
+    const known = counts.filter((count): count is number => count !== undefined);
+    return known.length === 0 ? undefined : known.reduce((sum, count) => sum + count, 0);
+  }
+
+  hasRoom(): boolean {
+    return this.backends.some((backend) => backend.up && backend.jobs.size < this.options.maxInFlightPerServer);
+  }
+
+  release(jobId: string, backendName: string | undefined): void {
+    this.get(backendName).jobs.delete(jobId);
+  }
+
+  markDown(backend: Backend, error: Error): void {
+    if (!backend.up) return;
+    backend.up = false;
+    backend.downSince = this.now();
+    this.emit('down', backend, error);
+    this.scheduleHealthCheck(backend, 0);
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.healthTimers.values()) clearTimeout(timer);
+    await Promise.all(this.backends.map((backend) => backend.conn.close()));
+  }
+
+  private markUp(backend: Backend): void {
+    clearTimeout(this.healthTimers.get(backend));
+    this.healthTimers.delete(backend);
+    if (backend.up) return;
+    backend.up = true;
+    backend.downSince = undefined;
+    this.emit('up', backend);
+  }
+
+  private scheduleHealthCheck(backend: Backend, attempt: number): void {
+    const delay = backoffDelay(attempt, { baseMs: this.options.healthBaseMs ?? 500, maxMs: this.options.healthMaxMs ?? 30_000 });
+    this.healthTimers.set(backend, setTimeout(() => {
+      backend.conn.client.systemStats({ timeoutMs: 5_000 })
+        .then(() => backend.catalog.objectInfo())
+        .then(() => this.markUp(backend))
+        .catch(() => this.scheduleHealthCheck(backend, attempt + 1));
+    }, delay));
+  }
+
+  private describeMissing(template: Template, params: Readonly<Record<string, unknown>>): string {
+    const named = Object.entries(params).filter(([name]) => template.params[name]?.type === 'combo').map(([name, value]) => `${name} "${String(value)}"`);
+    return named.length > 0
+      ? `no ComfyUI server here has ${named.join(' and ')} for template ${template.name}`
+      : `no ComfyUI server here has every node template ${template.name} needs`;
+  }
+}
