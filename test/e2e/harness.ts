@@ -10,6 +10,8 @@ import { ROOT } from '../run-script.js';
 
 export interface Harness {
   sim: ComfySim;
+  /** Every simulated server, in COMFYUI_URL order (the first is `sim`). */
+  sims: ComfySim[];
   discord: FakeDiscord;
   bot: BotProcess;
   /** Starts a new bot process with the same settings and data folder (after the old one was stopped or killed). */
@@ -69,6 +71,8 @@ export class BotProcess {
 
 export interface HarnessOptions {
   sim?: Partial<SimOptions>;
+  /** Several ComfyUI servers (overrides `sim`). */
+  sims?: Array<Partial<SimOptions>>;
   env?: Record<string, string>;
   /** Settings that depend on the fakes' ids (allowlists of the fake guild, channel…). */
   envFrom?: (discord: FakeDiscord, sim: ComfySim) => Record<string, string>;
@@ -76,19 +80,20 @@ export interface HarnessOptions {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const sim = await startSim({ runMs: 60, ...options.sim });
+  const sims = await Promise.all((options.sims ?? [options.sim ?? {}]).map((simOptions) => startSim({ runMs: 60, ...simOptions })));
+  const sim = sims[0] as ComfySim;
   const discord = await new FakeDiscord({ heartbeatIntervalMs: 1_000, ...(options.attachmentSizeLimit ? { attachmentSizeLimit: options.attachmentSizeLimit } : {}) }).start();
   const dataDir = await mkdtemp(join(tmpdir(), 'bot-data-'));
   const bot = new BotProcess({
     DISCORD_TOKEN: discord.validToken, DISCORD_APP_ID: discord.appId, DISCORD_GUILD_ID: discord.guildId, DISCORD_API_URL: discord.apiUrl,
-    DISCORD_ATTACHMENT_HOSTS: new URL(discord.url).host, COMFYUI_URL: sim.url, DATA_DIR: dataDir, PROGRESS_EDIT_MS: '500', LOG_LEVEL: 'info',
+    DISCORD_ATTACHMENT_HOSTS: new URL(discord.url).host, COMFYUI_URL: sims.map((each) => each.url).join(','), DATA_DIR: dataDir, PROGRESS_EDIT_MS: '500', LOG_LEVEL: 'info',
     ...options.env,
     ...options.envFrom?.(discord, sim),
   });
   bot.start();
   await discord.waitForRequest((request) => request.method === 'PUT' && request.path.endsWith('/commands'), 20_000, 'the bot to register its commands');
   const harness: Harness = {
-    sim, discord, bot,
+    sim, sims, discord, bot,
     async restartBot() {
       await harness.bot.stop();
       const next = new BotProcess(harness.bot.env);
@@ -100,7 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async stop() {
       await harness.bot.stop();
       await discord.stop();
-      await sim.stop();
+      for (const each of sims) await each.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
