@@ -1,4 +1,4 @@
-import { Client, GatewayIntentBits } from 'discord.js';
+import { Client, GatewayIntentBits, Options } from 'discord.js';
 import { serverFromSettings } from './comfy/connection.js';
 import { ComfyPool } from './comfy/pool.js';
 import { checkTemplateAgainstServer, formatProblems } from './comfy/template-check.js';
@@ -8,6 +8,7 @@ import { ComfyRunner } from './comfy-runner.js';
 import { BotConfigSchema, loadConfigOrExit, secretsOf } from './config.js';
 import type { BotContext } from './context.js';
 import { Delivery } from './discord/delivery.js';
+import { DiscordUploader } from './discord/uploader.js';
 import { wireJobEvents } from './discord/job-events.js';
 import { en } from './discord/messages.js';
 import { loadEnvFile } from './env.js';
@@ -67,8 +68,14 @@ async function main(): Promise<void> {
     ledger: store, maxSubmitFailures: 5, retryBaseMs: config.COMFYUI_RETRY_MS, retryMaxMs: Math.max(30_000, config.COMFYUI_RETRY_MS),
     submitsPerMinute: config.SUBMITS_PER_MINUTE, maxWaitingPerUser: config.MAX_WAITING_PER_USER,
   });
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.DISCORD_API_URL } });
-  const delivery = new Delivery({ rest: client.rest, appId: config.DISCORD_APP_ID, catalog: en, comfyFor: (job) => pool.get(job.backend).conn.client, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact });
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    rest: { api: config.DISCORD_API_URL },
+    // The bot needs no member, user or message history: keep discord.js's caches small over months of traffic.
+    makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, UserManager: 200, GuildMemberManager: 200, MessageManager: 0, ReactionManager: 0, PresenceManager: 0 }),
+  });
+  const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN });
+  const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, comfyFor: (job) => pool.get(job.backend).conn.client, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact });
   const ctx: BotContext = { config, catalog: en, logger, templates, pool, runner, scheduler, store, delivery, now: Date.now, unfitTemplates: new Set(), shuttingDown: false, redact };
   bindEvents(client, ctx);
   wireJobEvents(ctx);
@@ -88,7 +95,7 @@ async function main(): Promise<void> {
     scheduler.stop();
     runner.stop();
     void delivery.drain(config.SHUTDOWN_GRACE_MS)
-      .then(() => Promise.allSettled([client.destroy(), pool.close()]))
+      .then(() => Promise.allSettled([client.destroy(), pool.close(), uploader.close()]))
       .then(() => {
         store.close();
         process.exit(0);

@@ -1,43 +1,53 @@
-import { basename } from 'node:path';
+import { basename, extname } from 'node:path';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DiscordAPIError, HTTPError, Routes, type REST, type RawFile } from 'discord.js';
 import { ComfyError, ComfyHttpError } from '../comfy/errors.js';
-import sharp from 'sharp';
 import type { ComfyClient } from '../comfy/client.js';
 import type { OutputFile } from '../comfy/outputs.js';
 import type { PromptResult } from '../comfy/watcher.js';
 import type { Job } from '../jobs/job.js';
 import type { Logger } from '../log.js';
-import { fitToLimit, type FittedFile } from './fit.js';
+import { buildEmbed } from './embed.js';
 import { format, type Catalog, type MessageId } from './messages.js';
 import { ThrottledEditor } from './progress.js';
-import { buildEmbed } from './embed.js';
+import { DiscordHttpError, type DiscordUploader, type OutgoingUpload } from './uploader.js';
 import { describeError, TooLargeError } from './user-error.js';
 
 /** Discord's interaction tokens live 15 minutes; stop using one a little before that. */
 const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
-/** Errors that mean "this interaction's reply is gone": expired token, unknown webhook/message/interaction. */
+/** "This interaction's reply is gone": expired token, unknown webhook, message or interaction. */
 const GONE_CODES = new Set([50027, 10015, 10008, 10062]);
 const MISSING_PERMISSIONS = 50013;
 const ENTITY_TOO_LARGE = 40005;
 const ATTEMPTS = 4;
+/** Animated WebP up to this size also gets a GIF beside it, since WebP does not play inline everywhere. */
+const COMPANION_MAX_BYTES = 8 * 1024 * 1024;
+/** Room kept in the upload limit for the JSON part and multipart framing. */
+const OVERHEAD = 16 * 1024;
+
+const MIME: Readonly<Record<string, string>> = {
+  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif',
+  '.mp4': 'video/mp4', '.webm': 'video/webm', '.flac': 'audio/flac', '.mp3': 'audio/mpeg', '.wav': 'audio/wav',
+};
 
 /** Worth another try: Discord or ComfyUI had a server error, or the network dropped. */
 function transient(error: unknown): boolean {
-  if (error instanceof DiscordAPIError) return error.status >= 500;
-  if (error instanceof HTTPError) return error.status >= 500;
-  if (error instanceof ComfyHttpError) return error.status >= 500;
+  if (error instanceof DiscordHttpError || error instanceof ComfyHttpError) return error.status >= 500;
   if (error instanceof ComfyError) return true;
   const code = (error as { code?: unknown })?.code;
   return typeof code === 'string' && /^(ECONN|ETIMEDOUT|UND_ERR|EPIPE|EAI_AGAIN)/.test(code);
 }
 
 function tooLarge(error: unknown): boolean {
-  return (error instanceof DiscordAPIError && (Number(error.code) === ENTITY_TOO_LARGE || error.status === 413)) || (error instanceof HTTPError && error.status === 413);
+  return error instanceof DiscordHttpError && (error.code === ENTITY_TOO_LARGE || error.status === 413);
+}
+
+function gone(error: unknown): error is DiscordHttpError {
+  return error instanceof DiscordHttpError && (GONE_CODES.has(error.code) || error.status === 401);
 }
 
 export interface DeliveryOptions {
-  rest: REST;
+  discord: DiscordUploader;
   appId: string;
   catalog: Catalog;
   /** The ComfyUI client holding a job's outputs. */
@@ -56,6 +66,13 @@ interface MessageBody {
   embeds?: unknown[];
   attachments?: Array<{ id: number; filename: string }>;
   allowed_mentions: { parse: string[]; users?: string[] };
+}
+
+interface Prepared {
+  uploads: OutgoingUpload[];
+  shrunk: boolean;
+  /** Downloads opened while preparing and not yet sent: closed whatever happens. */
+  dispose: () => void;
 }
 
 /** The one place that talks to Discord about a job: progress, results, failures. */
@@ -91,11 +108,29 @@ export class Delivery {
     clearTimeout(timer);
   }
 
-  /** Downloads the outputs, fits them under the upload limit and posts them with a compact embed. */
+  /** Streams the outputs to Discord (re-encoding only what must shrink to fit) with a compact embed. */
   complete(job: Job, result: PromptResult): Promise<'done' | 'failed'> {
     const delivering = this.deliver(job, result);
     this.inFlight.add(delivering);
     return delivering.finally(() => this.inFlight.delete(delivering));
+  }
+
+  /** Tells the member why the job ended without a result. */
+  async fail(job: Job, error: unknown): Promise<void> {
+    await this.closeEditor(job);
+    const described = describeError(this.options.catalog, error, job.id);
+    if (described.reference) this.options.logger.error({ err: error, job: job.id, reference: described.reference }, 'job failed unexpectedly');
+    else this.options.logger.info({ job: job.id, reason: described.text }, 'job failed');
+    await this.post(job, { content: described.text, allowed_mentions: { parse: [] } }, []).catch((postError: unknown) => {
+      this.options.logger.warn({ err: postError, job: job.id }, 'could not tell the member about a failure');
+    });
+  }
+
+  async notice(job: Job, text: string): Promise<void> {
+    await this.closeEditor(job);
+    await this.post(job, { content: text, allowed_mentions: { parse: [] } }, []).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, job: job.id }, 'could not post a notice');
+    });
   }
 
   private async deliver(job: Job, result: PromptResult): Promise<'done' | 'failed'> {
@@ -131,77 +166,91 @@ export class Delivery {
   }
 
   private async postResult(job: Job, result: PromptResult, limit: number): Promise<void> {
-    const files = await this.prepare(job, result.outputs, limit);
-    const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
-    const embed = buildEmbed(this.options.catalog, job, seconds, files.some((file) => file.shrunk));
-    const body: MessageBody = {
-      content: this.say('done.summary', { seconds: seconds.toFixed(1) }),
-      embeds: [embed],
-      attachments: files.map((file, index) => ({ id: index, filename: file.name })),
-      allowed_mentions: { parse: [] },
-    };
-    await this.post(job, body, files.map((file) => ({ name: file.name, data: file.bytes })));
-  }
-
-  /** Tells the member why the job ended without a result. */
-  async fail(job: Job, error: unknown): Promise<void> {
-    await this.closeEditor(job);
-    const described = describeError(this.options.catalog, error, job.id);
-    if (described.reference) this.options.logger.error({ err: error, job: job.id, reference: described.reference }, 'job failed unexpectedly');
-    else this.options.logger.info({ job: job.id, reason: described.text }, 'job failed');
-    await this.post(job, { content: described.text, allowed_mentions: { parse: [] } }, []).catch((postError: unknown) => {
-      this.options.logger.warn({ err: postError, job: job.id }, 'could not tell the member about a failure');
-    });
-  }
-
-  async notice(job: Job, text: string): Promise<void> {
-    await this.closeEditor(job);
-    await this.post(job, { content: text, allowed_mentions: { parse: [] } }, []).catch((error: unknown) => {
-      this.options.logger.warn({ err: error, job: job.id }, 'could not post a notice');
-    });
-  }
-
-  private async prepare(job: Job, outputs: readonly OutputFile[], limit: number): Promise<FittedFile[]> {
-    const share = Math.floor(limit / outputs.length) - 4096;
-    const files: FittedFile[] = [];
-    for (const output of outputs) {
-      const { stream } = await this.options.comfyFor(job).view(output);
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      const bytes = Buffer.concat(chunks);
-      files.push(await fitToLimit({ name: basename(output.filename.replaceAll('\\', '/')), bytes }, share));
+    const prepared = await this.prepare(job, result.outputs, limit);
+    try {
+      const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
+      const body: MessageBody = {
+        content: this.say('done.summary', { seconds: seconds.toFixed(1) }),
+        embeds: [buildEmbed(this.options.catalog, job, seconds, prepared.shrunk)],
+        attachments: prepared.uploads.map((upload, index) => ({ id: index, filename: upload.name })),
+        allowed_mentions: { parse: [] },
+      };
+      await this.post(job, body, prepared.uploads);
+    } finally {
+      prepared.dispose();
     }
-    return this.addGifCompanions(files, limit);
   }
 
-  /** Animated WebP does not play inline everywhere: add a GIF of it when both fit. */
-  private async addGifCompanions(files: FittedFile[], limit: number): Promise<FittedFile[]> {
-    const result = [...files];
-    let total = files.reduce((sum, file) => sum + file.bytes.length, 0);
-    for (const file of files) {
-      if (!file.name.toLowerCase().endsWith('.webp')) continue;
-      const meta = await sharp(file.bytes, { animated: true }).metadata();
-      if ((meta.pages ?? 1) < 2) continue;
-      const gif = await sharp(file.bytes, { animated: true }).gif().toBuffer();
-      if (total + gif.length > limit - 4096) continue;
-      total += gif.length;
-      result.push({ name: file.name.replace(/\.webp$/i, '.gif'), bytes: gif, shrunk: file.shrunk });
+  /**
+   * Each output is streamed from ComfyUI when it fits its share of the limit (the first download is reused, a
+   * retry downloads again); only images and animations that must shrink are read into memory and re-encoded.
+   */
+  private async prepare(job: Job, outputs: readonly OutputFile[], limit: number): Promise<Prepared> {
+    const share = Math.floor((limit - OVERHEAD) / outputs.length);
+    const client = this.options.comfyFor(job);
+    const pending = new Set<Readable>();
+    const uploads: OutgoingUpload[] = [];
+    let shrunk = false;
+    let total = 0;
+    try {
+      for (const output of outputs) {
+        const name = basename(output.filename.replaceAll('\\', '/'));
+        const contentType = MIME[extname(name).toLowerCase()] ?? 'application/octet-stream';
+        const first = await client.view(output);
+        const size = first.contentLength;
+        const companion = output.kind === 'animation' && name.toLowerCase().endsWith('.webp') && (size ?? Infinity) <= COMPANION_MAX_BYTES;
+        if (size !== undefined && size <= share && !companion) {
+          pending.add(first.stream);
+          let reuse: Readable | undefined = first.stream;
+          uploads.push({
+            name, contentType,
+            open: async () => {
+              if (reuse) {
+                const stream = reuse;
+                reuse = undefined;
+                pending.delete(stream);
+                return { stream, length: size };
+              }
+              const again = await client.view(output);
+              return { stream: again.stream, length: again.contentLength ?? size };
+            },
+          });
+          total += size;
+          continue;
+        }
+        const bytes = await readAll(first.stream);
+        const { fitToLimit } = await import('./fit.js');
+        const fitted = await fitToLimit({ name, bytes }, share);
+        shrunk ||= fitted.shrunk;
+        uploads.push({ name: fitted.name, contentType: MIME[extname(fitted.name).toLowerCase()] ?? contentType, open: async () => fitted.bytes });
+        total += fitted.bytes.length;
+        if (companion) {
+          const gif = await (await import('sharp')).default(fitted.bytes, { animated: true }).gif().toBuffer();
+          if (total + gif.length <= limit - OVERHEAD) {
+            uploads.push({ name: fitted.name.replace(/\.webp$/i, '.gif'), contentType: 'image/gif', open: async () => gif });
+            total += gif.length;
+          }
+        }
+      }
+    } catch (error) {
+      for (const stream of pending) stream.destroy();
+      throw error;
     }
-    return result;
+    return { uploads, shrunk, dispose: () => { for (const stream of pending) stream.destroy(); } };
   }
 
   /** Edits the reply while the token lives; otherwise (or if the reply is gone) posts to the channel, then DMs. */
-  private async post(job: Job, body: MessageBody, files: RawFile[]): Promise<void> {
+  private async post(job: Job, body: MessageBody, files: readonly OutgoingUpload[]): Promise<void> {
     let lead: MessageId = 'done.late';
     if (this.tokenAlive(job)) {
       try {
-        const message = (await this.editOriginal(job, body, files)) as { id?: string };
-        if (message.id) job.messageId ??= message.id;
+        const message = (await this.editOriginal(job, body, files)) as { id?: string } | undefined;
+        if (message?.id) job.messageId ??= message.id;
         return;
       } catch (error) {
-        if (!(error instanceof DiscordAPIError) || !(GONE_CODES.has(Number(error.code)) || error.status === 401)) throw error;
+        if (!gone(error)) throw error;
         this.options.logger.info({ job: job.id, code: error.code }, 'interaction reply is gone; posting to the channel');
-        if (Number(error.code) === 10008) lead = 'done.replyGone';
+        if (error.code === 10008) lead = 'done.replyGone';
       }
     }
     const late: MessageBody = {
@@ -211,16 +260,16 @@ export class Delivery {
     };
     try {
       if (!job.origin.channelId) throw new Error('no channel to post in');
-      await this.options.rest.post(Routes.channelMessages(job.origin.channelId), { body: this.scrubbed(late), files });
+      await this.options.discord.send('POST', `/channels/${job.origin.channelId}/messages`, { body: this.scrubbed(late), files, auth: true });
     } catch (error) {
-      if (!(error instanceof DiscordAPIError) || Number(error.code) !== MISSING_PERMISSIONS) throw error;
-      const dm = (await this.options.rest.post(Routes.userChannels(), { body: { recipient_id: job.requester.id } })) as { id: string };
-      await this.options.rest.post(Routes.channelMessages(dm.id), { body: this.scrubbed(late), files });
+      if (!(error instanceof DiscordHttpError) || error.code !== MISSING_PERMISSIONS) throw error;
+      const dm = (await this.options.discord.send('POST', '/users/@me/channels', { body: { recipient_id: job.requester.id }, auth: true })) as { id: string };
+      await this.options.discord.send('POST', `/channels/${dm.id}/messages`, { body: this.scrubbed(late), files, auth: true });
     }
   }
 
-  private async editOriginal(job: Job, body: MessageBody, files: RawFile[] = []): Promise<unknown> {
-    return this.options.rest.patch(Routes.webhookMessage(this.options.appId, job.origin.interactionToken), { body: this.scrubbed(body), files, auth: false });
+  private editOriginal(job: Job, body: MessageBody, files: readonly OutgoingUpload[] = []): Promise<unknown> {
+    return this.options.discord.send('PATCH', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { body: this.scrubbed(body), files, auth: false });
   }
 
   private scrubbed(body: MessageBody): MessageBody {
@@ -232,7 +281,7 @@ export class Delivery {
   private async alreadyDelivered(job: Job): Promise<boolean> {
     if (!this.tokenAlive(job)) return false;
     try {
-      const message = (await this.options.rest.get(Routes.webhookMessage(this.options.appId, job.origin.interactionToken), { auth: false })) as { attachments?: unknown[] };
+      const message = (await this.options.discord.send('GET', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { auth: false })) as { attachments?: unknown[] };
       return (message.attachments?.length ?? 0) > 0;
     } catch {
       return false;
@@ -248,4 +297,10 @@ export class Delivery {
     this.editors.delete(job.id);
     await editor?.close();
   }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import type { Metadata } from 'sharp';
 import { request } from 'undici';
 import type { InputImage } from '../comfy-runner.js';
 import { formatBytes } from './messages.js';
@@ -51,7 +51,9 @@ export async function fetchInputImage(attachment: AttachmentInfo, limits: InputI
   if (header && (header.width > limits.maxSide || header.height > limits.maxSide)) {
     throw new UserError('image.tooManyPixels', { width: header.width, height: header.height, max: limits.maxSide });
   }
-  let meta: sharp.Metadata;
+  // sharp (libvips) is loaded on first use, so a bot that only queues text prompts stays small.
+  const sharp = (await import('sharp')).default;
+  let meta: Metadata;
   try {
     // Header only, so no pixel limit applies yet: the dimensions are checked below, before any decoding.
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();

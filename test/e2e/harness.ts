@@ -25,10 +25,16 @@ export class BotProcess {
   private child: ChildProcess | undefined;
   private exit: Promise<number | null> | undefined;
 
-  constructor(readonly env: Record<string, string>) {}
+  /** The default entry is what `npm start` runs: the build of src/index.ts (made by the test global setup). */
+  constructor(readonly env: Record<string, string>, private readonly entry = 'dist/src/index.js') {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
 
   start(): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    const args = this.entry.endsWith('.ts') ? ['--import', 'tsx', this.entry] : ['--enable-source-maps', this.entry];
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', DOTENV_CONFIG_PATH: '/nonexistent/.env', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,6 +19,7 @@ export interface RecordedRequest {
   auth: string | undefined;
   json: unknown;
   files: RecordedFile[];
+  /** When the whole request, body included, had arrived (performance.now()). */
   at: number;
   status: number;
 }
@@ -204,12 +205,13 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       return;
     }
     const body = await readBody(req);
+    const receivedAt = performance.now();
     const { json, files } = await parseBody(req, body);
     const size = files.reduce((total, file) => total + file.bytes.length, 0);
     const fault = this.faults.find((candidate) => candidate.times > 0 && candidate.path.test(path) && (!candidate.method || candidate.method === req.method) && size > (candidate.minBytes ?? -1));
     if (fault) fault.times--;
     const respond = (status: number, payload?: unknown, headers: Record<string, string> = {}): void => {
-      this.record(req, path, url, json, files, status);
+      this.record(req, path, url, json, files, status, receivedAt);
       if (fault?.delayMs) {
         setTimeout(() => write(status, payload, headers), fault.delayMs);
         return;
@@ -312,8 +314,8 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     return messagePayload({ id: message.id, channelId: message.channelId, author: userPayload(this.botUser), content: message.content, embeds: message.embeds, attachments: message.attachments, flags: message.flags });
   }
 
-  private record(req: IncomingMessage, path: string, url: URL, json: unknown, files: RecordedFile[], status: number): void {
-    const request: RecordedRequest = { method: req.method ?? 'GET', path, query: url.searchParams, auth: req.headers['authorization'], json, files, at: performance.now(), status };
+  private record(req: IncomingMessage, path: string, url: URL, json: unknown, files: RecordedFile[], status: number, at = performance.now()): void {
+    const request: RecordedRequest = { method: req.method ?? 'GET', path, query: url.searchParams, auth: req.headers['authorization'], json, files, at, status };
     this.requests.push(request);
     this.emit('request', request);
   }
