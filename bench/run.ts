@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { ComfySim, type SimOptions } from '../test/fakes/comfy/sim.js';
 import { FakeDiscord } from '../test/fakes/discord/fake-discord.js';
 import { snowflake } from '../test/fakes/discord/payloads.js';
@@ -14,8 +15,8 @@ import { waitFor } from '../test/helpers.js';
  */
 
 type Kind = 'bot' | 'baseline';
-/** The bot as `npm start` runs it (the build; `npm run bench` builds first); the baseline is run through tsx. */
-const ENTRY: Record<Kind, string> = { bot: 'dist/src/index.js', baseline: 'bench/baseline-bot.ts' };
+/** Both built (`npm run bench` builds first); the bot with `npm start`'s node flags, the baseline with none. */
+const ENTRY: Record<Kind, string> = { bot: 'dist/src/index.js', baseline: 'dist/bench/baseline-bot.js' };
 const BENCH_TEMPLATES = fileURLToPath(new URL('./templates/', import.meta.url));
 
 interface Rig {
@@ -28,12 +29,13 @@ interface Rig {
 async function rig(kind: Kind, sims: Array<Partial<SimOptions>>, env: Record<string, string> = {}, discordOptions: ConstructorParameters<typeof FakeDiscord>[0] = {}): Promise<Rig> {
   const started = await Promise.all(sims.map((options) => new ComfySim(options).start()));
   const discord = await new FakeDiscord({ heartbeatIntervalMs: 30_000, ...discordOptions }).start();
+  discord.setMaxListeners(0);
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-'));
   const process = new BotProcess({
     DISCORD_TOKEN: discord.validToken, DISCORD_APP_ID: discord.appId, DISCORD_GUILD_ID: discord.guildId, DISCORD_API_URL: discord.apiUrl,
     COMFYUI_URL: started.map((sim) => sim.url).join(','), DATA_DIR: dataDir, LOG_LEVEL: 'warn', JOBS_PER_HOUR: '0', MAX_WAITING_PER_USER: '1000',
     SUBMITS_PER_MINUTE: '10000', TEMPLATES_DIR: BENCH_TEMPLATES, ...env,
-  }, ENTRY[kind]);
+  }, ENTRY[kind], kind === 'bot' ? undefined : []);
   process.start();
   try {
     if (kind === 'bot') await discord.waitForRequest((request) => request.method === 'PUT', 30_000, 'the bot to start');
@@ -187,15 +189,17 @@ const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? val
 const began = performance.now();
 const log = (text: string): void => void process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
 
-log('delivery latency, GPU idle, requests per job');
-const latency = { bot: await latencyScenario('bot', 60), baseline: await latencyScenario('baseline', 15) };
-log('acknowledgement of 200 interactions at once');
-const acks = { bot: await ackScenario('bot', 200), baseline: await ackScenario('baseline', 200) };
-log('memory');
-const memory = { bot: await memoryScenario('bot'), baseline: await memoryScenario('baseline') };
-log('throughput');
-const throughput = { 1: await throughputScenario('bot', 1, 40), 2: await throughputScenario('bot', 2, 40), 4: await throughputScenario('bot', 4, 40) };
-const baselineThroughput = await throughputScenario('baseline', 1, 8);
+// `--only latency,acks,memory,throughput` runs a subset (the others print n/a), for quick iterations.
+const only = new Set((parseArgs({ options: { only: { type: 'string' } } }).values.only ?? 'latency,acks,memory,throughput').split(','));
+const skip = <T>(name: string, run: () => Promise<T>, empty: T): Promise<T> => (only.has(name) ? (log(name), run()) : Promise.resolve(empty));
+const noLatency: LatencyFigures = { p50: NaN, p99: NaN, max: NaN, idle: NaN, requestsPerJob: NaN };
+const noAck = { p50: NaN, p99: NaN, max: NaN };
+const noMemory = { idle: NaN, waiting: NaN, large: NaN };
+const latency = await skip('latency', async () => ({ bot: await latencyScenario('bot', 60), baseline: await latencyScenario('baseline', 15) }), { bot: noLatency, baseline: noLatency });
+const acks = await skip('acks', async () => ({ bot: await ackScenario('bot', 200), baseline: await ackScenario('baseline', 200) }), { bot: noAck, baseline: noAck });
+const memory = await skip('memory', async () => ({ bot: await memoryScenario('bot'), baseline: await memoryScenario('baseline') }), { bot: noMemory, baseline: noMemory });
+const throughput = await skip('throughput', async () => ({ 1: await throughputScenario('bot', 1, 40), 2: await throughputScenario('bot', 2, 40), 4: await throughputScenario('bot', 4, 40) }), { 1: NaN, 2: NaN, 4: NaN });
+const baselineThroughput = await skip('throughput', () => throughputScenario('baseline', 1, 8), NaN);
 
 const rows: Array<[string, string, string, string, boolean | undefined]> = [
   ['delivery latency p50 (ms)', fmt(latency.bot.p50), fmt(latency.baseline.p50), '≤ 20', latency.bot.p50 <= 20],
@@ -227,5 +231,5 @@ const scenario = [
   '(baseline 8), 300 ms simulated run each, 64×64 PNG, on 1, 2 and 4 simulated servers.',
 ].join('\n');
 process.stdout.write(`\n${table}\n\n${scenario}\n`);
-await writeFile(join(fileURLToPath(new URL('.', import.meta.url)), 'last-run.md'), `${table}\n\n${scenario}\n`);
+if (only.size === 4) await writeFile(join(fileURLToPath(new URL('.', import.meta.url)), 'last-run.md'), `${table}\n\n${scenario}\n`);
 process.exit(0);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,12 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
+/** The node flags of `npm start` (package.json), so tests run the bot exactly as users do. */
+export function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start'] ?? '';
+  return start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 /** The bot as users run it: `src/index.ts` in its own process, configured only through its environment. */
 export class BotProcess {
   readonly logs: string[] = [];
@@ -26,14 +33,14 @@ export class BotProcess {
   private exit: Promise<number | null> | undefined;
 
   /** The default entry is what `npm start` runs: the build of src/index.ts (made by the test global setup). */
-  constructor(readonly env: Record<string, string>, private readonly entry = 'dist/src/index.js') {}
+  constructor(readonly env: Record<string, string>, private readonly entry = 'dist/src/index.js', private readonly flags?: string[]) {}
 
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
   start(): void {
-    const args = this.entry.endsWith('.ts') ? ['--import', 'tsx', this.entry] : ['--enable-source-maps', this.entry];
+    const args = this.entry.endsWith('.ts') ? ['--import', 'tsx', this.entry] : [...(this.flags ?? startFlags()), this.entry];
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', DOTENV_CONFIG_PATH: '/nonexistent/.env', ...this.env },
