@@ -20,7 +20,7 @@ export const cancel = {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const admin = isAdmin(interaction, ctx.config.ADMIN_ROLE_ID);
     if (interaction.options.getBoolean('all')) {
-      if (!admin) throw new UserError('cancel.allForbidden', { role: ctx.config.ADMIN_ROLE_ID ? ` or the <@&${ctx.config.ADMIN_ROLE_ID}> role` : '' });
+      if (!admin) throw new UserError('cancel.allForbidden', { role: ctx.config.ADMIN_ROLE_ID ? ctx.delivery.say('cancel.orRole', { role: `<@&${ctx.config.ADMIN_ROLE_ID}>` }) : '' });
       const { active, waiting } = ctx.scheduler.snapshot();
       const outcomes = await Promise.all([...waiting, ...active].map((job) => ctx.scheduler.cancel(job.id, interaction.user.id, true)));
       const count = outcomes.filter((outcome) => outcome === 'removed' || outcome === 'deleted-from-comfy' || outcome === 'interrupted').length;

@@ -11,12 +11,13 @@ function age(ms: number): string {
   return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
 
-function progressText(job: Job): string {
+function progressText(ctx: BotContext, job: Job): string {
+  const say = ctx.delivery.say.bind(ctx.delivery);
   const progress = job.progress;
-  if (job.state === 'delivering') return 'uploading';
+  if (job.state === 'delivering') return say('queue.state.uploading');
   if (progress?.phase === 'sampling' && progress.max) return `${progressBar(progress.value ?? 0, progress.max)} ${progress.value}/${progress.max}`;
-  if (progress?.phase === 'queued') return `waiting in ComfyUI (position ${progress.position})`;
-  return job.state === 'running' ? 'running' : 'sent to ComfyUI';
+  if (progress?.phase === 'queued') return say('queue.state.comfyQueue', { position: progress.position ?? 1 });
+  return say(job.state === 'running' ? 'queue.state.running' : 'queue.state.sent');
 }
 
 export function renderQueue(ctx: BotContext, callerId: string, comfyRemaining: number | undefined): string {
@@ -26,8 +27,8 @@ export function renderQueue(ctx: BotContext, callerId: string, comfyRemaining: n
   const now = ctx.now();
   const lines: string[] = [];
   for (const job of active) {
-    const server = ctx.pool.size > 1 && job.backend ? ` on ${job.backend}` : '';
-    lines.push(say('queue.running', { id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), progress: `${progressText(job)}${server}`, age: age(now - job.createdAt) }));
+    const server = ctx.pool.size > 1 && job.backend ? say('queue.server', { server: job.backend }) : '';
+    lines.push(say('queue.running', { id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), progress: `${progressText(ctx, job)}${server}`, age: age(now - job.createdAt) }));
   }
   if (waiting.length > 0) {
     lines.push(say('queue.waitingHeader'));

@@ -56,6 +56,11 @@ export const en = {
   'queue.waiting': '{index}. `{id}` {command} by {user}{mine} — {age} ago',
   'queue.more': '… and {count} more.',
   'queue.mine': ' (yours)',
+  'queue.server': ' on {server}',
+  'queue.state.uploading': 'uploading',
+  'queue.state.comfyQueue': 'waiting in ComfyUI (position {position})',
+  'queue.state.running': 'running',
+  'queue.state.sent': 'sent to ComfyUI',
   'queue.comfy': 'ComfyUI reports {remaining} prompt(s) in its own queue.',
   'queue.comfyDown': 'ComfyUI is not answering right now.',
   'access.guild': 'This bot is not enabled in this server.',
@@ -76,6 +81,7 @@ export const en = {
   'cancel.interrupted': 'Stopping job `{id}` on ComfyUI…',
   'cancel.all': 'Cancelled {count} job(s).',
   'cancel.allForbidden': 'Only members with Manage Server{role} may cancel everything.',
+  'cancel.orRole': ' or the {role} role',
 } as const;
 
 export type MessageId = keyof typeof en;

@@ -223,6 +223,23 @@ describe('ComfyClient errors', () => {
     expect(error.message).toBe('node 3 (KSampler) failed: CUDA out of memory. Tried to allocate 2.00 GiB');
   });
 
+  it('treats a fully cached re-run as a success that points at the earlier files', async () => {
+    const server = await sim();
+    const comfy = await connection(server);
+    const run = async () => {
+      const promptId = randomUUID();
+      const done = comfy.watcher.watch(promptId);
+      await comfy.client.queuePrompt(tinyWorkflow(77, 'cached'), { promptId });
+      return done;
+    };
+    const first = await run();
+    const second = await run();
+    expect([first.cached, second.cached]).toEqual([false, true]);
+    expect(second.outputs.map((file) => file.filename)).toEqual(first.outputs.map((file) => file.filename));
+    const entry = await comfy.client.getHistoryEntry(second.promptId);
+    expect(entry?.status?.messages.find(([type]) => type === 'execution_cached')?.[1]).toMatchObject({ nodes: ['1', '2'] });
+  });
+
   it('reports an interrupted prompt', async () => {
     const server = await sim({ runMs: 1_000 });
     const comfy = await connection(server);
