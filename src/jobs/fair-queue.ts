@@ -1,3 +1,5 @@
+type Step = 'next' | 'skip-owner' | 'stop';
+
 /**
  * Fair order across owners: each owner has a FIFO, and the next item comes from the owner served longest ago
  * (never-served owners first, by arrival). So one member's ten jobs do not hold back everyone else, and a
@@ -24,69 +26,38 @@ export class FairQueue<T extends { id: string }> {
   }
 
   push(item: T): void {
-    const owner = this.ownerOf(item);
-    const lane = this.lanes.get(owner);
-    if (lane) lane.push(item);
-    else {
-      this.lanes.set(owner, [item]);
-      this.arrival.set(owner, ++this.serial);
-    }
+    this.laneOf(this.ownerOf(item)).push(item);
   }
 
   /** Puts an item back at the head of its owner's lane and un-does that owner's last serve (a failed submit). */
   unshift(item: T): void {
     const owner = this.ownerOf(item);
-    const lane = this.lanes.get(owner);
-    if (lane) lane.unshift(item);
-    else {
-      this.lanes.set(owner, [item]);
-      this.arrival.set(owner, ++this.serial);
-    }
+    this.laneOf(owner).unshift(item);
     this.lastServed.set(owner, -Infinity);
   }
 
   shift(): T | undefined {
-    const owner = this.nextOwner(this.lastServed);
-    if (owner === undefined) return undefined;
-    const lane = this.lanes.get(owner) as T[];
-    const item = lane.shift();
-    if (lane.length === 0) {
-      this.lanes.delete(owner);
-      this.arrival.delete(owner);
-    }
-    this.lastServed.set(owner, ++this.serial);
-    this.forgetOldest();
-    return item;
+    return this.take(() => true);
   }
 
   /**
    * Takes the first item, in fair order, that `accept` agrees to (it may have side effects, such as reserving
-   * room for the item). Items it declines keep their places.
+   * room for the item). A declined item keeps its place, and so do the later items of its owner (FIFO per member).
    */
   take(accept: (item: T) => boolean): T | undefined {
-    const served = new Map(this.lastServed);
-    const cursors = new Map([...this.lanes].map(([owner]) => [owner, 0]));
-    let serial = this.serial;
-    for (;;) {
-      const owner = this.nextOwner(served, cursors);
-      if (owner === undefined) return undefined;
-      const lane = this.lanes.get(owner) as T[];
-      const index = cursors.get(owner) as number;
-      const item = lane[index] as T;
-      if (accept(item)) {
-        lane.splice(index, 1);
-        if (lane.length === 0) {
-          this.lanes.delete(owner);
-          this.arrival.delete(owner);
-        }
-        this.lastServed.set(owner, ++this.serial);
-        this.forgetOldest();
-        return item;
-      }
-      // Declined: later items of the same owner wait behind it (FIFO per member), so skip the whole lane.
-      cursors.set(owner, lane.length);
-      served.set(owner, ++serial);
-    }
+    let taken: { owner: string; index: number } | undefined;
+    this.walk((item, owner, index) => {
+      if (!accept(item)) return 'skip-owner';
+      taken = { owner, index };
+      return 'stop';
+    });
+    if (!taken) return undefined;
+    const lane = this.lanes.get(taken.owner) as T[];
+    const [item] = lane.splice(taken.index, 1);
+    this.dropIfEmpty(taken.owner);
+    this.lastServed.set(taken.owner, ++this.serial);
+    this.forgetOldest();
+    return item;
   }
 
   remove(id: string): T | undefined {
@@ -94,10 +65,7 @@ export class FairQueue<T extends { id: string }> {
       const index = lane.findIndex((item) => item.id === id);
       if (index < 0) continue;
       const [removed] = lane.splice(index, 1);
-      if (lane.length === 0) {
-        this.lanes.delete(owner);
-        this.arrival.delete(owner);
-      }
+      this.dropIfEmpty(owner);
       return removed;
     }
     return undefined;
@@ -105,19 +73,12 @@ export class FairQueue<T extends { id: string }> {
 
   /** Every item in the order `shift()` would return them. */
   ordered(): T[] {
-    const served = new Map(this.lastServed);
-    const cursors = new Map([...this.lanes].map(([owner, lane]) => [owner, 0]));
     const result: T[] = [];
-    let serial = this.serial;
-    for (;;) {
-      const owner = this.nextOwner(served, cursors);
-      if (owner === undefined) return result;
-      const lane = this.lanes.get(owner) as T[];
-      const index = cursors.get(owner) as number;
-      result.push(lane[index] as T);
-      cursors.set(owner, index + 1);
-      served.set(owner, ++serial);
-    }
+    this.walk((item) => {
+      result.push(item);
+      return 'next';
+    });
+    return result;
   }
 
   /** 1-based position of an item in run order. */
@@ -125,11 +86,26 @@ export class FairQueue<T extends { id: string }> {
     return this.ordered().findIndex((item) => item.id === id) + 1;
   }
 
-  private nextOwner(served: ReadonlyMap<string, number>, cursors?: ReadonlyMap<string, number>): string | undefined {
+  /** Visits waiting items in fair order, as if each visit were a serve, without changing anything. */
+  private walk(visit: (item: T, owner: string, index: number) => Step): void {
+    const served = new Map(this.lastServed);
+    const cursors = new Map([...this.lanes.keys()].map((owner) => [owner, 0]));
+    let serial = this.serial;
+    for (let owner = this.nextOwner(served, cursors); owner !== undefined; owner = this.nextOwner(served, cursors)) {
+      const lane = this.lanes.get(owner) as T[];
+      const index = cursors.get(owner) as number;
+      const step = visit(lane[index] as T, owner, index);
+      if (step === 'stop') return;
+      cursors.set(owner, step === 'skip-owner' ? lane.length : index + 1);
+      served.set(owner, ++serial);
+    }
+  }
+
+  private nextOwner(served: ReadonlyMap<string, number>, cursors: ReadonlyMap<string, number>): string | undefined {
     let best: string | undefined;
     let bestKey: [number, number] = [Infinity, Infinity];
     for (const [owner, lane] of this.lanes) {
-      if (cursors && (cursors.get(owner) as number) >= lane.length) continue;
+      if ((cursors.get(owner) as number) >= lane.length) continue;
       const key: [number, number] = [served.get(owner) ?? -Infinity, this.arrival.get(owner) ?? 0];
       if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
         best = owner;
@@ -137,6 +113,22 @@ export class FairQueue<T extends { id: string }> {
       }
     }
     return best;
+  }
+
+  private laneOf(owner: string): T[] {
+    let lane = this.lanes.get(owner);
+    if (!lane) {
+      lane = [];
+      this.lanes.set(owner, lane);
+      this.arrival.set(owner, ++this.serial);
+    }
+    return lane;
+  }
+
+  private dropIfEmpty(owner: string): void {
+    if (this.lanes.get(owner)?.length !== 0) return;
+    this.lanes.delete(owner);
+    this.arrival.delete(owner);
   }
 
   /** Bounded memory over months: owners not seen for a long time are forgotten (they count as never served). */
