@@ -143,10 +143,6 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     return this.inOutage;
   }
 
-  waitingCountOf(userId: string): number {
-    return this.waiting.countFor(userId);
-  }
-
   get(id: string): Job | undefined {
     return this.jobs.get(id);
   }
@@ -178,6 +174,10 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       return 'removed';
     }
     this.cancelling.add(job.id);
+    if (job.state === 'submitting') {
+      // Its prompt is on the wire: once ComfyUI has it, `run` deletes or interrupts it.
+      return 'deleted-from-comfy';
+    }
     const outcome = await this.runner.cancel(job);
     if (outcome === 'gone') {
       this.cancelling.delete(job.id);
@@ -228,10 +228,15 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       this.save(job);
       this.markAvailable();
       this.emit('update', job);
+      if (this.cancelling.has(job.id)) void this.runner.cancel(job).catch(() => undefined);
     } catch (error) {
       this.inFlight--;
       this.runner.release(job);
-      if (this.cancelledWhileSubmitting(job)) return;
+      if (this.cancelling.has(job.id)) {
+        this.finish(job, 'cancelled');
+        this.emit('cancelled', job);
+        return;
+      }
       job.state = 'waiting';
       delete job.promptId;
       this.save(job);
@@ -307,11 +312,6 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
 
   private save(job: Job): void {
     this.options.ledger?.update(job);
-  }
-
-  /** A waiting job cancelled while its submission was on the wire: drop it rather than queue it again. */
-  private cancelledWhileSubmitting(job: Job): boolean {
-    return job.state === 'cancelled';
   }
 
   /** Pauses submissions, tells listeners once per outage, and tries again after a growing delay. */

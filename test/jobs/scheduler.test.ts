@@ -12,15 +12,24 @@ class StubRunner implements JobRunner<string> {
   submitted: string[] = [];
   cancelled: string[] = [];
   failSubmit: Error | undefined;
-  private readonly pending = new Map<string, { resolve: (value: string) => void; reject: (error: Error) => void; progress: (p: JobProgress) => void }>();
+  private readonly pending = new Map<string, { resolve: (value: string) => void; reject: (error: Error) => void; result: Promise<string>; progress: (p: JobProgress) => void }>();
 
+  /** Like the real runner: the prompt's outcome exists from submission on, before anyone follows it. */
   async submit(job: Job) {
     if (this.failSubmit) throw this.failSubmit;
-    this.submitted.push(job.params['prompt'] as string);
+    const prompt = job.params['prompt'] as string;
+    this.submitted.push(prompt);
+    let settle!: { resolve: (value: string) => void; reject: (error: Error) => void };
+    const result = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
+    result.catch(() => undefined);
+    this.pending.set(prompt, { ...settle, result, progress: () => undefined });
     return { promptId: `p-${job.id}-${job.resubmits}`, values: { ...job.params, seed: 1 } };
   }
   follow(job: Job, onProgress: (progress: JobProgress) => void): Promise<string> {
-    return new Promise((resolve, reject) => this.pending.set(job.params['prompt'] as string, { resolve, reject, progress: onProgress }));
+    const entry = this.pending.get(job.params['prompt'] as string);
+    if (!entry) return Promise.reject(new Lost('never submitted'));
+    entry.progress = onProgress;
+    return entry.result;
   }
   async cancel(job: Job) {
     this.cancelled.push(job.params['prompt'] as string);
@@ -133,6 +142,22 @@ describe('Scheduler', () => {
     expect(runner.cancelled).toEqual(['pend', 'run']);
     expect(waiting.state).toBe('cancelled');
     expect(runner.submitted).not.toContain('wait');
+  });
+
+  it('cancels a job whose prompt is on its way to the backend once it arrives there', async () => {
+    const { runner, scheduler } = setup();
+    let release: () => void = () => undefined;
+    const original = runner.submit.bind(runner);
+    runner.submit = async (job) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return original(job);
+    };
+    const job = scheduler.enqueue(newJob('ann', 'slow-submit'));
+    await waitFor(() => job.state === 'submitting', 'the submission to start');
+    expect(await scheduler.cancel(job.id, 'ann', false)).toBe('deleted-from-comfy');
+    release();
+    await waitFor(() => job.state === 'cancelled', 'the cancel to land');
+    expect(runner.cancelled).toEqual(['slow-submit']);
   });
 
   it('submits a lost prompt once more, then reports it', async () => {
