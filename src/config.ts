@@ -70,7 +70,9 @@ export type ConfigResult<T> = { ok: true; config: T } | { ok: false; problems: s
 
 /** Pure: parses an environment into config, or lists every problem (never throws, never prints). */
 export function parseConfig<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined>): ConfigResult<z.infer<T>> {
-  const result = schema.safeParse(env);
+  // A blank value (`DISCORD_TOKEN=` as in .env.example) means "not set", so defaults and "is missing" apply.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const result = schema.safeParse(set);
   if (result.success) return { ok: true, config: result.data };
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
   return { ok: false, problems };

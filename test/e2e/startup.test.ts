@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDiscord } from '../fakes/discord/fake-discord.js';
-import { runNpmScript } from '../run-script.js';
+import { ROOT, runNpmScript } from '../run-script.js';
 import { BotProcess, member, option, startHarness, waitForOriginal, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -14,9 +14,9 @@ afterEach(async () => {
 });
 
 describe('starting the bot', () => {
-  it('exits 1 with every missing setting in one list when .env is empty', async () => {
+  it('exits 1 with every missing setting in one list when .env is the untouched example', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'env-'));
-    await writeFile(join(dir, '.env'), '');
+    await writeFile(join(dir, '.env'), await readFile(join(ROOT, '.env.example'), 'utf8'));
     const bot = new BotProcess({ DOTENV_CONFIG_PATH: join(dir, '.env') });
     bot.start();
     expect(await bot.exited()).toBe(1);
