@@ -35,7 +35,7 @@ export function wireJobEvents(ctx: BotContext): void {
     const text = progressText(ctx, job);
     if (text) delivery.progress(job, text);
     if (job.state === 'submitted' && !job.progress) {
-      for (const waiting of scheduler.snapshot().waiting.slice(0, REFRESHED_POSITIONS)) {
+      for (const waiting of scheduler.waitingHead(REFRESHED_POSITIONS)) {
         const waitingText = progressText(ctx, waiting);
         if (waitingText) delivery.progress(waiting, waitingText);
       }

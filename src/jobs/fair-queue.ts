@@ -81,9 +81,41 @@ export class FairQueue<T extends { id: string }> {
     return result;
   }
 
-  /** 1-based position of an item in run order. */
+  /** The first `count` items in run order, without walking the rest. */
+  head(count: number): T[] {
+    const result: T[] = [];
+    if (count > 0) {
+      this.walk((item) => {
+        result.push(item);
+        return result.length < count ? 'next' : 'stop';
+      });
+    }
+    return result;
+  }
+
+  /**
+   * 1-based position of an item in run order, in O(owners · log owners): the walk serves owners in rounds, each
+   * round in the same order (by last serve, then arrival), so the i-th item of an owner comes after
+   * min(length, i) items of every owner, plus one from each owner ahead of it that still has more than i.
+   */
   positionOf(id: string): number {
-    return this.ordered().findIndex((item) => item.id === id) + 1;
+    let target: { owner: string; index: number } | undefined;
+    for (const [owner, lane] of this.lanes) {
+      const index = lane.findIndex((item) => item.id === id);
+      if (index >= 0) target = { owner, index };
+    }
+    if (!target) return 0;
+    const { owner, index } = target;
+    const key = (name: string): [number, number] => [this.lastServed.get(name) ?? -Infinity, this.arrival.get(name) ?? 0];
+    const [served, arrived] = key(owner);
+    let position = 1;
+    for (const [other, lane] of this.lanes) {
+      position += Math.min(lane.length, index);
+      const [otherServed, otherArrived] = key(other);
+      const ahead = otherServed < served || (otherServed === served && otherArrived < arrived);
+      if (other !== owner && ahead && lane.length > index) position++;
+    }
+    return position;
   }
 
   /** Visits waiting items in fair order, as if each visit were a serve, without changing anything. */

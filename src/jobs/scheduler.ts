@@ -143,6 +143,11 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     return this.inOutage;
   }
 
+  /** The next `count` waiting jobs, in the order they will run. */
+  waitingHead(count: number): Job[] {
+    return this.waiting.head(count);
+  }
+
   get(id: string): Job | undefined {
     return this.jobs.get(id);
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FairQueue } from '../../src/jobs/fair-queue.js';
 import type { Job, JobProgress } from '../../src/jobs/job.js';
@@ -92,6 +93,36 @@ describe('FairQueue', () => {
     queue.push({ id: 'b1', owner: 'b' });
     queue.push({ id: 'c1', owner: 'c' });
     expect(queue.ordered().map((item) => item.id)).toEqual(['b1', 'c1', 'a2']);
+  });
+});
+
+describe('FairQueue positions', () => {
+  it('agree with the full walk, whatever was pushed, served, put back or removed (property)', () => {
+    const action = fc.oneof(
+      fc.record({ kind: fc.constant('push' as const), owner: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant('shift' as const) }),
+      fc.record({ kind: fc.constant('unshift' as const) }),
+      fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }),
+    );
+    fc.assert(fc.property(fc.array(action, { maxLength: 60 }), (actions) => {
+      const queue = new FairQueue<{ id: string; owner: string }>((item) => item.owner);
+      let next = 0;
+      let lastShifted: { id: string; owner: string } | undefined;
+      for (const step of actions) {
+        if (step.kind === 'push') queue.push({ id: `i${next++}`, owner: `o${step.owner}` });
+        else if (step.kind === 'shift') lastShifted = queue.shift();
+        else if (step.kind === 'unshift' && lastShifted) {
+          queue.unshift(lastShifted);
+          lastShifted = undefined;
+        } else if (step.kind === 'remove') {
+          const all = queue.ordered();
+          if (all.length > 0) queue.remove((all[step.pick % all.length] as { id: string }).id);
+        }
+      }
+      const ordered = queue.ordered();
+      ordered.forEach((item, index) => expect(queue.positionOf(item.id)).toBe(index + 1));
+      expect(queue.head(3)).toEqual(ordered.slice(0, 3));
+    }), { numRuns: 500, seed: 42 });
   });
 });
 
