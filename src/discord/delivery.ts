@@ -66,7 +66,12 @@ interface MessageBody {
   embeds?: unknown[];
   attachments?: Array<{ id: number; filename: string }>;
   allowed_mentions: { parse: string[]; users?: string[] };
+  /** Buttons under the message: a Cancel button while the job is active, none once it has ended. */
+  components?: unknown[];
 }
+
+/** The custom id of a job's Cancel button; the router reads it back. */
+export const CANCEL_BUTTON_PREFIX = 'cancel:';
 
 interface Prepared {
   uploads: OutgoingUpload[];
@@ -94,7 +99,8 @@ export class Delivery {
     if (!this.tokenAlive(job)) return;
     let editor = this.editors.get(job.id);
     if (!editor) {
-      editor = new ThrottledEditor((next) => this.editOriginal(job, { content: next, allowed_mentions: { parse: [] } }).then(() => undefined), this.options.progressEditMs, this.now);
+      const components = [{ type: 1, components: [{ type: 2, style: 4, label: this.say('button.cancel'), custom_id: `${CANCEL_BUTTON_PREFIX}${job.id}` }] }];
+      editor = new ThrottledEditor((next) => this.editOriginal(job, { content: next, allowed_mentions: { parse: [] }, components }).then(() => undefined), this.options.progressEditMs, this.now);
       this.editors.set(job.id, editor);
     }
     editor.show(text);
@@ -268,8 +274,9 @@ export class Delivery {
     }
   }
 
+  /** Edits the reply; anything but a progress edit (which brings its own button) clears the buttons. */
   private editOriginal(job: Job, body: MessageBody, files: readonly OutgoingUpload[] = []): Promise<unknown> {
-    return this.options.discord.send('PATCH', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { body: this.scrubbed(body), files, auth: false });
+    return this.options.discord.send('PATCH', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { body: this.scrubbed({ components: [], ...body }), files, auth: false });
   }
 
   private scrubbed(body: MessageBody): MessageBody {

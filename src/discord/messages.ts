@@ -72,6 +72,7 @@ export const en = {
   'quota.guildWaiting': 'This server already has {limit} jobs waiting. Please try again when some have finished.',
   'input.banned': 'That prompt contains a word this server does not allow ("{word}"). Please rephrase it.',
   'bot.restarting': 'The bot is restarting; please try again in a minute.',
+  'button.cancel': 'Cancel',
   'cancel.none': 'You have no job to cancel.',
   'cancel.notFound': 'There is no active job `{id}`.',
   'cancel.notYours': 'Job `{id}` is not yours to cancel.',

@@ -1,7 +1,10 @@
-import { Events, MessageFlags, type Client, type Interaction } from 'discord.js';
+import { Events, MessageFlags, type ButtonInteraction, type Client, type Interaction } from 'discord.js';
 import { commands } from '../commands/index.js';
 import type { BotContext } from '../context.js';
+import { isAdmin } from '../commands/shared.js';
 import { checkAccess } from '../discord/access.js';
+import { CANCEL_BUTTON_PREFIX } from '../discord/delivery.js';
+import type { MessageId } from '../discord/messages.js';
 import { describeError } from '../discord/user-error.js';
 import type { JobKind } from '../jobs/job.js';
 
@@ -17,6 +20,10 @@ async function route(interaction: Interaction, ctx: BotContext): Promise<void> {
     await byName.get(interaction.commandName)?.autocomplete?.(interaction, ctx).catch((error: unknown) => {
       ctx.logger.warn({ err: error, command: interaction.commandName }, 'autocomplete failed');
     });
+    return;
+  }
+  if (interaction.isButton() && interaction.customId.startsWith(CANCEL_BUTTON_PREFIX)) {
+    await cancelFromButton(interaction, interaction.customId.slice(CANCEL_BUTTON_PREFIX.length), ctx);
     return;
   }
   if (!interaction.isChatInputCommand()) return;
@@ -39,5 +46,20 @@ async function route(interaction: Interaction, ctx: BotContext): Promise<void> {
     } catch (replyError) {
       ctx.logger.warn({ err: replyError, command: interaction.commandName }, 'could not tell the member about an error');
     }
+  }
+}
+
+const BUTTON_OUTCOMES: Readonly<Record<string, MessageId>> = {
+  removed: 'cancel.removed', 'deleted-from-comfy': 'cancel.deleted', interrupted: 'cancel.interrupted',
+  'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
+};
+
+/** The Cancel button under a job's reply: the requester (or an admin) cancels it; others are told it is not theirs. */
+async function cancelFromButton(interaction: ButtonInteraction, jobId: string, ctx: BotContext): Promise<void> {
+  try {
+    const outcome = await ctx.scheduler.cancel(jobId, interaction.user.id, isAdmin(interaction, ctx.config.ADMIN_ROLE_ID));
+    await interaction.reply({ content: ctx.delivery.say(BUTTON_OUTCOMES[outcome] as MessageId, { id: jobId }), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  } catch (error) {
+    ctx.logger.warn({ err: error, job: jobId }, 'cancel button failed');
   }
 }

@@ -28,6 +28,7 @@ describe('/imagine end to end', () => {
     const embed = done.embeds[0] as { description: string; fields: Array<{ name: string; value: string }> };
     expect(embed.description).toContain('a red fox');
     expect(embed.fields.map((field) => field.name)).toEqual(expect.arrayContaining(['Seed', 'Steps', 'CFG', 'Sampler', 'Checkpoint', 'Time']));
+    expect(done.components).toEqual([]);
     const final = h.discord.requests.filter(isEdit(token)).at(-1);
     expect((final?.json as { allowed_mentions: unknown }).allowed_mentions).toEqual({ parse: [] });
     console.log(`dispatch → PNG received: ${(receivedAt - dispatchedAt).toFixed(0)} ms (includes the simulator's 60 ms run)`);

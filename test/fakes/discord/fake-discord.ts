@@ -45,6 +45,8 @@ export interface StoredMessage {
   embeds: unknown[];
   attachments: Attachment[];
   flags: number;
+  /** Action rows of buttons. */
+  components: unknown[];
   /** Bytes of each uploaded file, in attachment order. */
   files: Buffer[];
 }
@@ -133,6 +135,19 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     }, { name, options, ...resolved });
     this.dispatch('INTERACTION_CREATE', payload);
     return { id: payload.id, token: payload.token, dispatchedAt: performance.now() };
+  }
+
+  /** Dispatches a click on a button of the interaction `token`'s reply; returns the click's own id and token. */
+  button(customId: string, user: FakeUser, token: string) {
+    const original = this.originals.get(token);
+    const payload = interactionPayload(3, {
+      appId: this.appId, guildId: this.guildId, channelId: this.channelId, user, attachmentSizeLimit: this.options.attachmentSizeLimit ?? 10 * 1024 * 1024,
+    }, { custom_id: customId, component_type: 2 });
+    const message = this.wire(original ?? { id: snowflake(), channelId: this.channelId, content: '', embeds: [], attachments: [], flags: 0, files: [], components: [] });
+    const { data, ...rest } = payload;
+    const { id: _id, type: _type, ...buttonData } = data;
+    this.dispatch('INTERACTION_CREATE', { ...rest, message, data: buttonData });
+    return { id: payload.id, token: payload.token };
   }
 
   dispatch(type: string, data: unknown): void {
@@ -263,7 +278,7 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       if (method === 'PATCH' && match[3] === '@original') {
         const previous = this.originals.get(token);
         const edit = json as Record<string, unknown>;
-        let message = this.store(this.channelId, { ...(previous ? { content: previous.content, embeds: previous.embeds, flags: previous.flags } : {}), ...edit }, files, previous?.id);
+        let message = this.store(this.channelId, { ...(previous ? { content: previous.content, embeds: previous.embeds, flags: previous.flags, components: previous.components } : {}), ...edit }, files, previous?.id);
         // Like Discord: an edit without an `attachments` field keeps the files the message already has.
         if (previous && !('attachments' in edit) && files.length === 0) message = { ...message, attachments: previous.attachments, files: previous.files };
         this.originals.set(token, message);
@@ -307,11 +322,12 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     return {
       id, channelId, content: typeof data['content'] === 'string' ? data['content'] : '', embeds: Array.isArray(data['embeds']) ? data['embeds'] : [],
       attachments: files.length > 0 ? attachments : [], flags: typeof data['flags'] === 'number' ? data['flags'] : 0, files: files.map((file) => file.bytes),
+      components: Array.isArray(data['components']) ? data['components'] : [],
     };
   }
 
   private wire(message: StoredMessage) {
-    return messagePayload({ id: message.id, channelId: message.channelId, author: userPayload(this.botUser), content: message.content, embeds: message.embeds, attachments: message.attachments, flags: message.flags });
+    return { ...messagePayload({ id: message.id, channelId: message.channelId, author: userPayload(this.botUser), content: message.content, embeds: message.embeds, attachments: message.attachments, flags: message.flags }), components: message.components };
   }
 
   private record(req: IncomingMessage, path: string, url: URL, json: unknown, files: RecordedFile[], status: number, at = performance.now()): void {

@@ -56,7 +56,7 @@ export interface InteractionContext {
   attachmentSizeLimit: number;
 }
 
-export function interactionPayload(type: 2 | 4, context: InteractionContext, data: Record<string, unknown>) {
+export function interactionPayload(type: 2 | 3 | 4, context: InteractionContext, data: Record<string, unknown>) {
   const { user } = context;
   return {
     id: snowflake(), application_id: context.appId, type, token: `tok-${snowflake()}`, version: 1,
