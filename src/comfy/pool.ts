@@ -58,7 +58,11 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
         if (event.type === 'status' && event.data.status) backend.queueRemaining = event.data.status.exec_info.queue_remaining;
       });
       conn.socket.on('open', () => this.markUp(backend));
-      conn.socket.on('down', (error) => this.markDown(backend, error));
+      // A socket error alone (a proxy without websocket support, say) is not a dead server: ask over HTTP first.
+      conn.socket.on('down', (error) => {
+        if (!backend.up) return;
+        conn.client.systemStats({ timeoutMs: 3_000 }).catch(() => this.markDown(backend, error));
+      });
       return backend;
     });
   }

@@ -84,6 +84,15 @@ describe('ComfyUI faults', () => {
     expect(h.sim.requests.some((request) => request.path.startsWith('/history/'))).toBe(true);
   });
 
+  it('works through polling behind a proxy that refuses websockets, without calling the server down', async () => {
+    h = await startHarness({ sim: { runMs: 100 }, env: { ...FAST, LOG_LEVEL: 'info' } });
+    h.sim.faults.refuseWebsockets = true;
+    h.sim.dropSockets();
+    const tokens = ['no socket 1', 'no socket 2', 'no socket 3'].map((prompt) => imagine(h as Harness, prompt));
+    for (const token of tokens) await delivered(h, token);
+    expect(h.bot.output).not.toMatch(/ComfyUI server is down/);
+  });
+
   it('retries HTTP 500s on submit, and fails the job with a clear sentence when they persist', async () => {
     h = await startHarness({ env: FAST });
     h.sim.faults.http500.set('/prompt', 2);

@@ -45,6 +45,8 @@ export interface SimFaults {
   failNode?: NodeFailure;
   /** The socket stays open but sends nothing and answers no ping: dead, yet not closed. */
   silentSockets: boolean;
+  /** Websocket upgrades are refused (a reverse proxy without websocket support); HTTP still works. */
+  refuseWebsockets?: boolean;
 }
 
 export interface RequestRecord {
@@ -119,7 +121,7 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
     const wss = new WebSocketServer({ noServer: true, autoPong: false });
     server.on('upgrade', (req, socket, head) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/api(?=\/)/, '');
-      if (path !== '/ws' || !this.authorized(req)) {
+      if (path !== '/ws' || !this.authorized(req) || this.faults.refuseWebsockets) {
         socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
         return;
       }
