@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { explainPromptError } from '../../src/comfy/explain.js';
 import { PromptErrorBodySchema } from '../../src/comfy/schemas.js';
 
-const CAPTURES = fileURLToPath(new URL('../../../shared/comfyui-captures/', import.meta.url));
+const CAPTURES = fileURLToPath(new URL('../fixtures/comfyui-captures/', import.meta.url));
 
 function explainCaptured(name: string): string[] {
   const file = JSON.parse(readFileSync(`${CAPTURES}${name}.json`, 'utf8')) as { response: { body: unknown } };

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { collectOutputs } from '../../src/comfy/outputs.js';
 import { HistorySchema } from '../../src/comfy/schemas.js';
 
-const CAPTURES = fileURLToPath(new URL('../../../shared/comfyui-captures/', import.meta.url));
+const CAPTURES = fileURLToPath(new URL('../fixtures/comfyui-captures/', import.meta.url));
 
 function capturedEntry(name: string) {
   const file = JSON.parse(readFileSync(`${CAPTURES}${name}.json`, 'utf8')) as { response?: { body: unknown } };

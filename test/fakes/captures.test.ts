@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComfySim } from './comfy/sim.js';
 import { startSim, waitFor } from '../helpers.js';
 
-/** The real ComfyUI traffic recorded in ../shared/comfyui-captures (beside the project, in CI too). */
-const CAPTURES = fileURLToPath(new URL('../../../shared/comfyui-captures/', import.meta.url));
+/** The real ComfyUI traffic recorded in ../shared/comfyui-captures, copied into test/fixtures so any clone can run it. */
+const CAPTURES = fileURLToPath(new URL('../fixtures/comfyui-captures/', import.meta.url));
 
 interface Capture {
   request: { method: string; path: string; body: unknown };
