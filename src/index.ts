@@ -117,7 +117,10 @@ async function main(): Promise<void> {
   const unfinished = store.active();
   if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'picking up jobs from before the restart');
   scheduler.restore(unfinished);
-  store.prune(7 * 24 * 3_600_000);
+  // Finished jobs are kept a week (quotas look back an hour); prune hourly so months of uptime stay small.
+  const prune = (): number => store.prune(7 * 24 * 3_600_000);
+  prune();
+  setInterval(prune, 3_600_000).unref();
 }
 
 await main();

@@ -28,7 +28,7 @@ import {
   type UploadResult,
   type Workflow,
 } from './schemas.js';
-import { displayUrl, httpUrl, type ComfyServer } from './server.js';
+import { httpUrl, type ComfyServer } from './server.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -112,8 +112,9 @@ export class ComfyClient {
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 16 });
   }
 
+  /** The base URL without credentials or token query, for logs and messages. */
   get displayUrl(): string {
-    return displayUrl(this.server);
+    return this.server.baseUrl;
   }
 
   async queuePrompt(workflow: Workflow, options: QueuePromptOptions = {}): Promise<QueuedPrompt> {

@@ -110,9 +110,15 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
     return chosen;
   }
 
-  /** Values a combo input takes on any server (a checkpoint installed anywhere is a valid choice). */
+  /**
+   * Values a combo input takes on any server (a checkpoint installed anywhere is a valid choice). Servers marked
+   * down answer from their last known catalogue, so a member's command never waits on a dead server.
+   */
   async comboValues(classType: string, input: string): Promise<string[]> {
-    const lists = await Promise.all(this.backends.map((backend) => backend.catalog.options(classType, input).catch(() => [] as string[])));
+    const lists = await Promise.all(this.backends.map((backend) => {
+      if (!backend.up) return comboOptions(backend.catalog.peek()?.[classType], input) ?? [];
+      return backend.catalog.options(classType, input).catch(() => [] as string[]);
+    }));
     return [...new Set(lists.flat())];
   }
 

@@ -44,8 +44,3 @@ export function wsUrl(server: ComfyServer, clientId: string): string {
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url.toString();
 }
-
-/** The URL with any token query removed, for logs and messages. */
-export function displayUrl(server: ComfyServer): string {
-  return server.baseUrl;
-}

@@ -97,7 +97,7 @@ function checkLimits(interaction: BaseInteraction, ctx: BotContext): void {
   if (!guildId) return;
   const guild = checkQuota(ctx.store.recentByGuild(guildId, now - 3_600_000), now, { perHour: config.GUILD_JOBS_PER_HOUR, cooldownSeconds: 0 });
   if (!guild.ok) throw new UserError('quota.guildHourly', { when: when(guild.retryAt), limit: config.GUILD_JOBS_PER_HOUR });
-  if (config.GUILD_MAX_WAITING > 0 && ctx.scheduler.snapshot().waiting.filter((job) => job.origin.guildId === guildId).length >= config.GUILD_MAX_WAITING) {
+  if (config.GUILD_MAX_WAITING > 0 && ctx.scheduler.countWaiting((job) => job.origin.guildId === guildId) >= config.GUILD_MAX_WAITING) {
     throw new UserError('quota.guildWaiting', { limit: config.GUILD_MAX_WAITING });
   }
 }

@@ -76,6 +76,8 @@ export const CANCEL_BUTTON_PREFIX = 'cancel:';
 interface Prepared {
   uploads: OutgoingUpload[];
   shrunk: boolean;
+  /** Total bytes of the files. */
+  bytes: number;
   /** Downloads opened while preparing and not yet sent: closed whatever happens. */
   dispose: () => void;
 }
@@ -150,9 +152,10 @@ export class Delivery {
       return 'failed';
     }
     let limit = job.origin.attachmentLimit;
+    let sent = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.postResult(job, result, limit);
+        await this.postResult(job, result, limit, (bytes) => (sent = bytes));
         return 'done';
       } catch (error) {
         if (tooLarge(error) && limit > 64 * 1024) {
@@ -165,14 +168,16 @@ export class Delivery {
           await sleep((this.options.retryDelayMs ?? 500) * 2 ** (attempt - 1));
           continue;
         }
-        await this.fail(job, tooLarge(error) ? new TooLargeError(limit * 2, limit) : error);
+        await this.fail(job, tooLarge(error) ? new TooLargeError(sent, limit) : error);
         return 'failed';
       }
     }
   }
 
-  private async postResult(job: Job, result: PromptResult, limit: number): Promise<void> {
+  /** `onSize` learns how many bytes of files were sent, so a "too large" answer can say the real size. */
+  private async postResult(job: Job, result: PromptResult, limit: number, onSize: (bytes: number) => void): Promise<void> {
     const prepared = await this.prepare(job, result.outputs, limit);
+    onSize(prepared.bytes);
     try {
       const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
       const body: MessageBody = {
@@ -242,7 +247,7 @@ export class Delivery {
       for (const stream of pending) stream.destroy();
       throw error;
     }
-    return { uploads, shrunk, dispose: () => { for (const stream of pending) stream.destroy(); } };
+    return { uploads, shrunk, bytes: total, dispose: () => { for (const stream of pending) stream.destroy(); } };
   }
 
   /** Edits the reply while the token lives; otherwise (or if the reply is gone) posts to the channel, then DMs. */

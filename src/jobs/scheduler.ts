@@ -143,6 +143,13 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     return this.inOutage;
   }
 
+  /** How many jobs wait in the bot and match `where` (order does not matter, so none is computed). */
+  countWaiting(where: (job: Job) => boolean): number {
+    let count = 0;
+    for (const job of this.jobs.values()) if (job.state === 'waiting' && where(job)) count++;
+    return count;
+  }
+
   /** The next `count` waiting jobs, in the order they will run. */
   waitingHead(count: number): Job[] {
     return this.waiting.head(count);
@@ -249,7 +256,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       if (this.runner.isUnavailable(error) && (job.submitFailures ?? 0) < (this.options.maxSubmitFailures ?? Infinity)) {
         this.waiting.unshift(job);
         this.markUnavailable(error as Error);
-        for (const waiting of this.waiting.ordered()) this.emit('held', waiting);
+        for (const held of this.jobs.values()) if (held.state === 'waiting') this.emit('held', held);
       } else {
         this.fail(job, error as Error);
         this.pump();
