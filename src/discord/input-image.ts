@@ -1,6 +1,7 @@
 import type { Metadata } from 'sharp';
 import { request } from 'undici';
 import type { InputImage } from '../comfy-runner.js';
+import { countFrames } from './frames.js';
 import { formatBytes } from './messages.js';
 import { UserError } from './user-error.js';
 
@@ -32,7 +33,8 @@ function allowedHost(url: URL, hosts: readonly string[]): boolean {
 /**
  * Downloads a member's attachment from its interaction URL (allowed hosts only) and refuses anything that is
  * not a decodable PNG, JPEG or WebP within the size and dimension limits. Dimensions are read from the header,
- * so a 50000×50000 bomb is refused before any pixel is decoded.
+ * so a 50000×50000 bomb is refused before any pixel is decoded. An animation (APNG, animated WebP) comes back
+ * as a PNG of its first frame; a single-frame image comes back byte for byte.
  */
 export async function fetchInputImage(attachment: AttachmentInfo, limits: InputImageLimits, signal?: AbortSignal): Promise<InputImage> {
   if (attachment.size === 0) throw new UserError('image.empty');
@@ -70,7 +72,21 @@ export async function fetchInputImage(attachment: AttachmentInfo, limits: InputI
   } catch {
     throw new UserError('image.undecodable');
   }
+  if (countFrames(bytes) > 1 || (meta.pages ?? 1) > 1) return { bytes: await firstFrameOnly(bytes, limits.maxSide ** 2), extension: 'png' };
   return { bytes, extension };
+}
+
+/**
+ * Re-encodes the first frame alone as PNG. ComfyUI's LoadImage decodes every frame it finds, so a small file
+ * claiming a thousand large frames would cost it gigabytes. For an APNG, sharp reads only the default image.
+ */
+export async function firstFrameOnly(bytes: Buffer, maxPixels: number): Promise<Buffer> {
+  const sharp = (await import('sharp')).default;
+  try {
+    return await sharp(bytes, { pages: 1, limitInputPixels: maxPixels, failOn: 'truncated' }).png().toBuffer();
+  } catch {
+    throw new UserError('image.undecodable');
+  }
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
