@@ -86,14 +86,21 @@ export function loadConfigOrExit<T extends z.ZodObject>(schema: T, env: Record<s
   process.exit(1);
 }
 
-/** Secrets from config, so logs and messages can be scrubbed of them. */
+/**
+ * Secrets from config, so logs and messages can be scrubbed of them. Every non-empty one is listed: secretForms
+ * (src/secrets.ts) decides which are long enough to redact everywhere. URL credentials add the `user:pass` pair,
+ * which is what a Basic auth header encodes.
+ */
 export function secretsOf(config: Partial<BotConfig>): string[] {
   const secrets = [config.DISCORD_TOKEN, config.COMFYUI_TOKEN, config.COMFYUI_QUERY_TOKEN, ...Object.values(config.COMFYUI_HEADERS ?? {})];
   for (const url of config.COMFYUI_URL ?? []) {
     const parsed = new URL(url);
-    if (parsed.password) secrets.push(decodeURIComponent(parsed.password));
+    if (parsed.password) {
+      const password = decodeURIComponent(parsed.password);
+      secrets.push(password, `${decodeURIComponent(parsed.username)}:${password}`);
+    }
     const own = new URLSearchParams(parsed.hash.slice(1));
     for (const key of ['token', 'query_token']) secrets.push(own.get(key) ?? undefined);
   }
-  return secrets.filter((secret): secret is string => typeof secret === 'string' && secret.length >= 6);
+  return [...new Set(secrets.filter((secret): secret is string => typeof secret === 'string' && secret.length > 0))];
 }

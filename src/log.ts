@@ -1,27 +1,40 @@
 import { pino, type Logger } from 'pino';
+import { createScrubber } from './secrets.js';
 
 export type { Logger };
 
 export interface LoggerOptions {
   level: string;
-  /** Values that must never reach a log line (tokens, passwords); each is replaced by [redacted]. */
+  /** Values that must never reach a log line (tokens, passwords); each is replaced by [redacted] in every form (see secrets.ts). */
   secrets?: readonly string[];
   destination?: NodeJS.WritableStream;
 }
 
+const SCRUBBER_CACHE_SIZE = 16;
+const scrubbers = new Map<string, (text: string) => string>();
+
+function scrubberFor(secrets: readonly string[]): (text: string) => string {
+  const key = JSON.stringify(secrets);
+  const cached = scrubbers.get(key);
+  if (cached) return cached;
+  const scrubber = createScrubber(secrets);
+  if (scrubbers.size >= SCRUBBER_CACHE_SIZE) scrubbers.delete(scrubbers.keys().next().value ?? '');
+  scrubbers.set(key, scrubber);
+  return scrubber;
+}
+
+/** Redacts the secrets in their raw, JSON-escaped, percent-encoded and base64 forms, and credentials in URLs. */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) if (secret) result = result.split(secret).join('[redacted]');
-  return result;
+  return scrubberFor(secrets)(text);
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const secrets = options.secrets ?? [];
+  const scrubLine = createScrubber(options.secrets ?? []);
   return pino(
     {
       level: options.level,
       redact: { paths: ['token', '*.token', 'headers.authorization', '*.headers.authorization', 'authorization'], censor: '[redacted]' },
-      hooks: { streamWrite: (line) => scrub(line, secrets) },
+      hooks: { streamWrite: (line) => scrubLine(line) },
     },
     options.destination ?? process.stdout,
   );

@@ -21,7 +21,7 @@ describe('config', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.config).toMatchObject({ COMFYUI_URL: ['http://a:8188', 'https://u:p4ssw0rd@b/api'], DISCORD_API_URL: 'https://discord.com/api', MAX_WAITING_PER_USER: 5, COMFYUI_HEADERS: {} });
-    expect(secretsOf(result.config).sort()).toEqual([TOKEN, 'bearer-secret', 'p4ssw0rd'].sort());
+    expect(secretsOf(result.config).sort()).toEqual([TOKEN, 'bearer-secret', 'p4ssw0rd', 'u:p4ssw0rd'].sort());
   });
 
   it('needs no Discord settings for the ComfyUI-only tools', () => {
