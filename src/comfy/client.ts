@@ -13,17 +13,19 @@ import { explainPromptError } from './explain.js';
 import {
   HistoryEntrySchema,
   HistorySchema,
-  ObjectInfoSchema,
+  parseObjectInfo,
   PromptErrorBodySchema,
   PromptInfoSchema,
   PromptOkSchema,
   QueueSchema,
+  RawObjectInfoSchema,
   SystemStatsSchema,
   UploadResultSchema,
   type FileRef,
   type HistoryEntry,
   type NodeErrors,
   type ObjectInfo,
+  type ParsedObjectInfo,
   type SystemStats,
   type UploadResult,
   type Workflow,
@@ -139,7 +141,7 @@ export class ComfyClient {
     if (status !== 200) throw new ComfyHttpError(status, url, text);
     const ok = parseJson(PromptOkSchema, text, url);
     if (ok.prompt_id !== ownId) this.acceptsOwnPromptId = false;
-    return { promptId: ok.prompt_id, number: ok.number, nodeErrors: Array.isArray(ok.node_errors) ? {} : ok.node_errors };
+    return { promptId: ok.prompt_id, number: ok.number, nodeErrors: ok.node_errors };
   }
 
   async queueRemaining(options?: CallOptions): Promise<number> {
@@ -148,15 +150,9 @@ export class ComfyClient {
 
   async getQueue(options?: CallOptions): Promise<QueueSnapshot> {
     const raw = await this.getJson(QueueSchema, '/queue', {}, options);
-    const toItem = (item: z.infer<typeof QueueSchema>['queue_running'][number]): QueueItem => ({
-      number: item[0],
-      promptId: item[1],
-      clientId: typeof item[3]['client_id'] === 'string' ? item[3]['client_id'] : undefined,
-      outputs: item[4],
-    });
     return {
-      running: raw.queue_running.map(toItem),
-      pending: raw.queue_pending.map(toItem).sort((a, b) => a.number - b.number),
+      running: raw.queue_running.flatMap(toQueueItem),
+      pending: raw.queue_pending.flatMap(toQueueItem).sort((a, b) => a.number - b.number),
     };
   }
 
@@ -175,14 +171,25 @@ export class ComfyClient {
 
   /** The finished entry, or undefined while pending/running or when unknown (see /queue to tell apart). */
   async getHistoryEntry(promptId: string, options?: CallOptions): Promise<HistoryEntry | undefined> {
-    const history = await this.getJson(HistorySchema, `/history/${encodeURIComponent(promptId)}`, {}, options);
+    const path = `/history/${encodeURIComponent(promptId)}`;
+    const history = await this.getJson(HistorySchema, path, {}, options);
     const entry = history[promptId];
-    return entry ? HistoryEntrySchema.parse(entry) : undefined;
+    if (entry === undefined) return undefined;
+    const parsed = HistoryEntrySchema.safeParse(entry);
+    if (!parsed.success) throw new ComfyProtocolError(`${this.displayUrl}${path}`, 'the history entry is not an object');
+    return parsed.data;
   }
 
+  /** Recent history; entries that are not objects at all are left out. */
   async getHistory(maxItems?: number, options?: CallOptions): Promise<Record<string, HistoryEntry>> {
     const query: Record<string, string> = maxItems === undefined ? {} : { max_items: String(maxItems) };
-    return this.getJson(HistorySchema, '/history', query, options);
+    const raw = await this.getJson(HistorySchema, '/history', query, options);
+    const entries: Record<string, HistoryEntry> = {};
+    for (const [id, entry] of Object.entries(raw)) {
+      const parsed = HistoryEntrySchema.safeParse(entry);
+      if (parsed.success) entries[id] = parsed.data;
+    }
+    return entries;
   }
 
   async view(file: FileRef, options?: CallOptions): Promise<ViewResult> {
@@ -212,8 +219,13 @@ export class ComfyClient {
 
   /** All node types, or one (`{}` when the server lacks it). Several MB on real servers: cache it. */
   async objectInfo(classType?: string, options?: CallOptions): Promise<ObjectInfo> {
+    return (await this.objectInfoReport(classType, options)).info;
+  }
+
+  /** Like objectInfo, and names the node types whose description was unreadable (left out, never fatal). */
+  async objectInfoReport(classType?: string, options?: CallOptions): Promise<ParsedObjectInfo> {
     const path = classType ? `/object_info/${encodeURIComponent(classType)}` : '/object_info';
-    return this.getJson(ObjectInfoSchema, path, {}, options);
+    return parseObjectInfo(await this.getJson(RawObjectInfoSchema, path, {}, options));
   }
 
   async close(): Promise<void> {
@@ -298,6 +310,19 @@ export class ComfyClient {
     if (code && UNREACHABLE_CODES.has(code)) return new ComfyUnreachableError(this.displayUrl, { cause: error });
     return error;
   }
+}
+
+/** A queue item is `[number, prompt_id, prompt, extra_data, outputs, …]`; one without a string id is skipped. */
+function toQueueItem(item: unknown[]): QueueItem[] {
+  const [number, promptId, , extra, outputs] = item;
+  if (typeof promptId !== 'string') return [];
+  const clientId = extra && typeof extra === 'object' && 'client_id' in extra && typeof extra.client_id === 'string' ? extra.client_id : undefined;
+  return [{
+    number: typeof number === 'number' ? number : 0,
+    promptId,
+    clientId,
+    outputs: Array.isArray(outputs) ? outputs.map(String) : [],
+  }];
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -42,7 +42,7 @@ export class PromptRejectedError extends ComfyError {
   constructor(readonly body: PromptErrorBody, readonly sentences: string[]) {
     super(sentences.join(' '));
     this.errorType = typeof body.error === 'string' ? 'legacy' : body.error.type;
-    this.nodeErrors = Array.isArray(body.node_errors) ? {} : body.node_errors;
+    this.nodeErrors = body.node_errors;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { NodeErrorItem, PromptErrorBody } from './schemas.js';
+import type { NodeErrorItem, NodeErrors, PromptErrorBody } from './schemas.js';
 
 /** Where popular custom node types come from, so "not installed" can say what to install. */
 const CUSTOM_NODE_PACKS: ReadonlyArray<readonly [RegExp, string]> = [
@@ -97,11 +97,15 @@ function topLevelSentence(type: string, message: string, details: string, extra:
   }
 }
 
+/** Sentences for per-node errors: a 400's, or those of the outputs a 200 answer dropped. */
+export function explainNodeErrors(nodeErrors: NodeErrors): string[] {
+  return Object.entries(nodeErrors).flatMap(([nodeId, nodeError]) => nodeError.errors.map((item) => nodeErrorSentence(nodeId, nodeError.class_type, item)));
+}
+
 /** Turns ComfyUI's 400 body (old or new shape) into plain sentences a Discord member understands. */
 export function explainPromptError(body: PromptErrorBody): string[] {
   const sentences: string[] = [];
-  const nodeErrors = Array.isArray(body.node_errors) ? {} : body.node_errors;
-  for (const [nodeId, nodeError] of Object.entries(nodeErrors)) {
+  for (const [nodeId, nodeError] of Object.entries(body.node_errors)) {
     for (const item of nodeError.errors) sentences.push(nodeErrorSentence(nodeId, nodeError.class_type, item));
   }
   if (sentences.length > 0) return sentences;

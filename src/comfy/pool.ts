@@ -43,7 +43,7 @@ function nameOf(server: ComfyServer): string {
  * every node and model it needs. A server that stops answering is marked down and health-checked with backoff
  * until it answers again.
  */
-export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Error] }> {
+export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Error]; skipped: [Backend, string[]] }> {
   readonly backends: Backend[];
   private readonly healthTimers = new Map<Backend, NodeJS.Timeout>();
   private readonly now: () => number;
@@ -53,7 +53,8 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
     this.now = options.now ?? Date.now;
     this.backends = servers.map((server) => {
       const conn = connectComfy(server, options);
-      const backend: Backend = { name: nameOf(server), conn, catalog: new ServerCatalog(conn.client), jobs: new Set(), up: true, downSince: undefined, queueRemaining: undefined };
+      const catalog = new ServerCatalog(conn.client, { onSkipped: (names) => this.emit('skipped', backend, names) });
+      const backend: Backend = { name: nameOf(server), conn, catalog, jobs: new Set(), up: true, downSince: undefined, queueRemaining: undefined };
       conn.socket.on('event', (event) => {
         if (event.type === 'status' && event.data.status) backend.queueRemaining = event.data.status.exec_info.queue_remaining;
       });

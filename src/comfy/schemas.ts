@@ -1,5 +1,16 @@
 import { z } from 'zod';
 
+/**
+ * Response schemas. ComfyUI and its custom nodes add and change fields every release, so each schema parses only
+ * what the bot uses and accepts anything else in any shape (null, missing, extra keys): one odd field must never
+ * make a whole answer — or a whole server — unusable.
+ */
+
+/** A field the bot can do without: a wrong shape becomes undefined instead of an error. */
+const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const text = z.string();
+const record = z.record(z.string(), z.unknown());
+
 /** An API-format workflow: node id → node. Links are `[nodeId, outputIndex]`. */
 export const WorkflowNodeSchema = z.looseObject({
   class_type: z.string(),
@@ -11,62 +22,61 @@ export type WorkflowNode = z.infer<typeof WorkflowNodeSchema>;
 export type Workflow = z.infer<typeof WorkflowSchema>;
 
 const NodeErrorItemSchema = z.looseObject({
-  type: z.string(),
-  message: z.string(),
-  details: z.string().default(''),
-  extra_info: z.record(z.string(), z.unknown()).default({}),
+  type: text.catch('unknown'),
+  message: text.catch(''),
+  details: text.catch(''),
+  extra_info: record.catch({}),
 });
 export type NodeErrorItem = z.infer<typeof NodeErrorItemSchema>;
 
 const NodeErrorSchema = z.looseObject({
-  errors: z.array(NodeErrorItemSchema),
-  dependent_outputs: z.array(z.string()).default([]),
-  class_type: z.string(),
+  errors: z.array(NodeErrorItemSchema).catch([]),
+  dependent_outputs: z.array(z.unknown()).catch([]).transform((ids) => ids.map(String)),
+  class_type: text.catch('unknown node'),
 });
 export type NodeError = z.infer<typeof NodeErrorSchema>;
 
-/** Servers before April 2025 sent `node_errors: []` on early failures. */
-const NodeErrorsSchema = z.union([z.record(z.string(), NodeErrorSchema), z.array(z.unknown())]);
+/** Servers before April 2025 sent `node_errors: []` on early failures; anything else odd counts as none. */
 export type NodeErrors = Record<string, NodeError>;
+const NodeErrorsSchema = z.union([z.record(z.string(), NodeErrorSchema), z.array(z.unknown()).transform((): NodeErrors => ({}))]).catch({});
 
-export const PromptOkSchema = z.object({
+export const PromptOkSchema = z.looseObject({
   prompt_id: z.string(),
-  number: z.number(),
+  number: z.number().catch(0),
   node_errors: NodeErrorsSchema.default({}),
 });
 
 /** Both the current `{error: {...}}` shape and the pre-2025 `{error: "no prompt"}` one. */
-export const PromptErrorBodySchema = z.object({
+export const PromptErrorBodySchema = z.looseObject({
   error: z.union([
     z.string(),
     z.looseObject({
-      type: z.string(),
-      message: z.string(),
-      details: z.string().default(''),
-      extra_info: z.record(z.string(), z.unknown()).default({}),
+      type: text.catch('unknown'),
+      message: text.catch(''),
+      details: text.catch(''),
+      extra_info: record.catch({}),
     }),
   ]),
   node_errors: NodeErrorsSchema.default({}),
 });
 export type PromptErrorBody = z.infer<typeof PromptErrorBodySchema>;
 
-export const PromptInfoSchema = z.object({
-  exec_info: z.object({ queue_remaining: z.number().int() }),
+export const PromptInfoSchema = z.looseObject({
+  exec_info: z.looseObject({ queue_remaining: z.number() }),
 });
 
-export const QueueItemSchema = z
-  .tuple([z.number(), z.string(), z.record(z.string(), z.unknown()), z.record(z.string(), z.unknown()), z.array(z.string())])
-  .rest(z.unknown());
-export const QueueSchema = z.object({
-  queue_running: z.array(QueueItemSchema),
-  queue_pending: z.array(QueueItemSchema),
+/** `[number, prompt_id, prompt, extra_data, outputs, …]`; items without a usable id are dropped by the client. */
+export const QueueItemSchema = z.array(z.unknown());
+export const QueueSchema = z.looseObject({
+  queue_running: z.array(QueueItemSchema).catch([]),
+  queue_pending: z.array(QueueItemSchema).catch([]),
 });
 
 export const FileRefSchema = z.looseObject({
   filename: z.string(),
-  subfolder: z.string().default(''),
-  type: z.string().default('output'),
-  format: z.string().optional(),
+  subfolder: z.string().catch(''),
+  type: z.string().catch('output'),
+  format: lenient(z.string()),
 });
 export type FileRef = z.infer<typeof FileRefSchema>;
 
@@ -74,59 +84,81 @@ export type FileRef = z.infer<typeof FileRefSchema>;
 export const NodeOutputSchema = z.record(z.string(), z.unknown());
 export type NodeOutput = z.infer<typeof NodeOutputSchema>;
 
-const StatusMessageSchema = z.tuple([z.string(), z.record(z.string(), z.unknown())]);
+/** `[event type, data]` pairs; anything else in the list is skipped. */
+export type StatusMessage = [string, Record<string, unknown>];
+const StatusMessagesSchema = z.array(z.unknown()).catch([]).transform((items) =>
+  items.flatMap((item): StatusMessage[] => {
+    const parsed = z.tuple([z.string(), record]).rest(z.unknown()).safeParse(item);
+    return parsed.success ? [[parsed.data[0], parsed.data[1]]] : [];
+  }),
+);
 
 export const HistoryEntrySchema = z.looseObject({
-  prompt: z.array(z.unknown()),
-  outputs: z.record(z.string(), NodeOutputSchema.nullable()).default({}),
-  status: z
-    .looseObject({
-      status_str: z.string(),
-      completed: z.boolean(),
-      messages: z.array(StatusMessageSchema).default([]),
-    })
-    .optional(),
-  meta: z.record(z.string(), z.unknown()).optional(),
+  prompt: z.array(z.unknown()).catch([]),
+  outputs: z.record(z.string(), NodeOutputSchema.nullable().catch(null)).catch({}).default({}),
+  status: lenient(z.looseObject({
+    status_str: text.catch('unknown'),
+    completed: z.boolean().catch(false),
+    messages: StatusMessagesSchema.default([]),
+  })),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
-export const HistorySchema = z.record(z.string(), HistoryEntrySchema);
+/** One bad entry must not hide the others: each is parsed on its own when it is used. */
+export const HistorySchema = z.record(z.string(), z.unknown());
 
 export const UploadResultSchema = z.looseObject({
   name: z.string(),
-  subfolder: z.string().default(''),
-  type: z.string().default('input'),
+  subfolder: z.string().catch(''),
+  type: z.string().catch('input'),
 });
 export type UploadResult = z.infer<typeof UploadResultSchema>;
 
+const DeviceSchema = z.looseObject({
+  name: text.catch('unknown device'),
+  type: text.catch('unknown'),
+  vram_total: lenient(z.number()),
+  vram_free: lenient(z.number()),
+});
 export const SystemStatsSchema = z.looseObject({
   system: z.looseObject({
-    os: z.string().optional(),
-    comfyui_version: z.string().optional(),
-    python_version: z.string().optional(),
-  }),
-  devices: z.array(
-    z.looseObject({
-      name: z.string(),
-      type: z.string(),
-      vram_total: z.number().optional(),
-      vram_free: z.number().optional(),
-    }),
-  ),
+    os: lenient(text),
+    comfyui_version: lenient(text),
+    python_version: lenient(text),
+  }).catch({}),
+  devices: z.array(z.unknown()).catch([]).transform((items) => items.flatMap((item) => {
+    const parsed = DeviceSchema.safeParse(item);
+    return parsed.success ? [parsed.data] : [];
+  })),
 });
 export type SystemStats = z.infer<typeof SystemStatsSchema>;
 
-const InputSpecSchema = z.array(z.unknown());
+/** What the bot reads of a node type: its inputs (for combos), its outputs and whether it is an output node. */
 export const NodeInfoSchema = z.looseObject({
   input: z.looseObject({
-    required: z.record(z.string(), InputSpecSchema).optional(),
-    optional: z.record(z.string(), InputSpecSchema).optional(),
-  }),
-  output: z.array(z.unknown()).default([]),
-  name: z.string(),
-  display_name: z.string().optional(),
-  python_module: z.string().optional(),
-  output_node: z.boolean().default(false),
+    required: record.catch({}).optional(),
+    optional: record.catch({}).optional(),
+  }).catch({}),
+  output: z.array(z.unknown()).catch([]).default([]),
+  output_node: z.boolean().catch(false).default(false),
 });
 export type NodeInfo = z.infer<typeof NodeInfoSchema>;
-export const ObjectInfoSchema = z.record(z.string(), NodeInfoSchema);
-export type ObjectInfo = z.infer<typeof ObjectInfoSchema>;
+export type ObjectInfo = Record<string, NodeInfo>;
+/** The raw answer: node name → anything. Each node is parsed on its own (see parseObjectInfo). */
+export const RawObjectInfoSchema = z.record(z.string(), z.unknown());
+
+export interface ParsedObjectInfo {
+  info: ObjectInfo;
+  /** Node types whose description could not be read at all; they are left out, the rest is usable. */
+  skipped: string[];
+}
+
+export function parseObjectInfo(raw: Record<string, unknown>): ParsedObjectInfo {
+  const info: ObjectInfo = {};
+  const skipped: string[] = [];
+  for (const [name, node] of Object.entries(raw)) {
+    const parsed = NodeInfoSchema.safeParse(node);
+    if (parsed.success) info[name] = parsed.data;
+    else skipped.push(name);
+  }
+  return { info, skipped };
+}

@@ -11,11 +11,11 @@ export interface TemplateProblem {
 /** Allowed values of a combo input, in either the V1 `[[...], {}]` or the V3 `["COMBO", {options}]` form. */
 export function comboOptions(info: NodeInfo | undefined, inputName: string): string[] | undefined {
   const spec = info?.input.required?.[inputName] ?? info?.input.optional?.[inputName];
-  if (!spec) return undefined;
+  if (!Array.isArray(spec)) return undefined;
   const [kind, config] = spec;
   if (Array.isArray(kind)) return kind.map(String);
-  if (kind === 'COMBO' && config && typeof config === 'object' && Array.isArray((config as { options?: unknown }).options)) {
-    return ((config as { options: unknown[] }).options).map(String);
+  if (kind === 'COMBO' && config && typeof config === 'object' && 'options' in config && Array.isArray(config.options)) {
+    return config.options.map(String);
   }
   return undefined;
 }

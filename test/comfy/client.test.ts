@@ -5,6 +5,7 @@ import {
   ComfyHttpError, ComfyTimeoutError, ComfyUnreachableError, ExecutionFailedError, ExecutionInterruptedError, PromptLostError, PromptRejectedError,
 } from '../../src/comfy/errors.js';
 import type { ComfyConnection } from '../../src/comfy/connection.js';
+import { comboOptions } from '../../src/comfy/template-check.js';
 import { ComfySim } from '../fakes/comfy/sim.js';
 import { clientFor, connectionFor, readAll, samplerWorkflow, startSim, tinyWorkflow, waitFor } from '../helpers.js';
 
@@ -129,7 +130,7 @@ describe('ComfyClient', () => {
     const client = clientFor(server);
     expect((await client.systemStats()).devices[0]?.type).toBe('cuda');
     const all = await client.objectInfo();
-    expect(all['KSampler']?.input.required?.['sampler_name']?.[0]).toContain('euler');
+    expect(comboOptions(all['KSampler'], 'sampler_name')).toContain('euler');
     expect(Object.keys(await client.objectInfo('SaveImage'))).toEqual(['SaveImage']);
     expect(await client.objectInfo('NoSuchNode')).toEqual({});
   });

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { collectOutputs } from '../../src/comfy/outputs.js';
-import { HistorySchema } from '../../src/comfy/schemas.js';
+import { HistoryEntrySchema, HistorySchema } from '../../src/comfy/schemas.js';
 
 const CAPTURES = fileURLToPath(new URL('../fixtures/comfyui-captures/', import.meta.url));
 
 function capturedEntry(name: string) {
   const file = JSON.parse(readFileSync(`${CAPTURES}${name}.json`, 'utf8')) as { response?: { body: unknown } };
   const history = HistorySchema.parse(file.response ? file.response.body : file);
-  return Object.values(history)[0] as NonNullable<ReturnType<typeof HistorySchema.parse>[string]>;
+  return HistoryEntrySchema.parse(Object.values(history)[0]);
 }
 
 describe('collectOutputs', () => {

@@ -93,7 +93,8 @@ class Validator {
     const errors: ErrorItem[] = [];
     let valid = true;
     const specs = { ...(nodeInfo.input.required ?? {}) };
-    for (const [inputName, spec] of Object.entries({ ...specs, ...(nodeInfo.input.optional ?? {}) })) {
+    for (const [inputName, rawSpec] of Object.entries({ ...specs, ...(nodeInfo.input.optional ?? {}) })) {
+      const spec: unknown[] = Array.isArray(rawSpec) ? rawSpec : [rawSpec];
       const value = inputs[inputName];
       if (value === undefined) {
         if (inputName in specs) errors.push({ type: 'required_input_missing', message: 'Required input is missing', details: inputName, extra_info: { input_name: inputName } });
