@@ -47,6 +47,36 @@ const MIGRATIONS: readonly string[] = [
    );`,
 ];
 
+/**
+ * How long a write waits for another connection's lock. better-sqlite3 waits synchronously, freezing the event loop
+ * (websocket, interactions), so this stays short: 200 ms outlasts any of our own writes or a WAL checkpoint (a few ms)
+ * and still leaves Discord's 3 s interaction deadline far away; longer holds are retried in the background instead.
+ */
+const BUSY_TIMEOUT_MS = 200;
+
+/** A new job could not be written, so it must not be queued: the member is told to try again. */
+export class LedgerWriteError extends Error {
+  override name = 'LedgerWriteError';
+  constructor(readonly jobId: string, cause: unknown) {
+    super(`could not save job ${jobId} to the job database (${cause instanceof Error ? cause.message : String(cause)}); `
+      + 'check that DATA_DIR is writable and has free space, and that no other program holds jobs.sqlite open, then try again', { cause });
+  }
+}
+
+export interface JobStoreOptions {
+  /** Told once per failure streak (until every kept write has landed); `jobId` is unset for housekeeping writes. */
+  onError?: (error: Error, jobId: string | undefined) => void;
+  /** First delay before retrying kept writes; doubles up to `retryMaxMs`. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+/** The fields a state change writes. */
+interface Columns {
+  id: string; state: JobState; backend: string | null; prompt_id: string | null; vals: string | null; message_id: string | null;
+  resubmits: number; submitted_at: number | null; started_at: number | null; finished_at: number | null; updated_at: number;
+}
+
 const ACTIVE: readonly JobState[] = ['waiting', 'submitting', 'submitted', 'running', 'delivering'];
 
 interface Row {
@@ -64,10 +94,16 @@ export class JobStore {
   private readonly db: Database.Database;
   private seq: number;
   private readonly statements;
+  /** Updates that could not be written yet, latest per job, retried until they land. */
+  private readonly pending = new Map<string, Columns>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAttempt = 0;
+  private failing = false;
+  private closed = false;
 
-  constructor(path: string, private readonly now: () => number = Date.now) {
+  constructor(path: string, private readonly now: () => number = Date.now, private readonly options: JobStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    this.db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
@@ -96,8 +132,32 @@ export class JobStore {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  /** Writes a new job (and its input image) in one transaction. */
+  /** Updates not yet written (the database was locked or failing); 0 when the ledger is up to date. */
+  get pendingWrites(): number {
+    return this.pending.size;
+  }
+
+  /** Writes a new job (and its input image) in one transaction; throws LedgerWriteError if it could not. */
   insert(job: Job, input?: StoredInput): void {
+    try {
+      this.writeNew(job, input);
+    } catch (error) {
+      this.noteFailure(error, job.id);
+      throw new LedgerWriteError(job.id, error);
+    }
+    this.noteSuccess();
+    if (this.pending.size > 0) this.flush();
+  }
+
+  /** Records a state change; never throws: a change that cannot be written now is kept and retried. */
+  update(job: Job): void {
+    this.pending.set(job.id, this.columns(job));
+    // While earlier writes wait, the database is known to be failing: do not freeze the loop trying again per update.
+    if (this.retryTimer) return;
+    this.flush();
+  }
+
+  private writeNew(job: Job, input?: StoredInput): void {
     this.db.transaction(() => {
       this.statements.insert.run({ ...this.columns(job), seq: ++this.seq, kind: job.kind, template: job.template, params: JSON.stringify(job.params),
         requester_id: job.requester.id, requester_name: job.requester.name, guild_id: job.origin.guildId, channel_id: job.origin.channelId,
@@ -107,9 +167,47 @@ export class JobStore {
     })();
   }
 
-  update(job: Job): void {
-    this.statements.update.run(this.columns(job));
-    if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') this.statements.deleteInput.run(job.id);
+  /** Writes kept updates until one fails; then retries later with a growing delay. */
+  private flush(): void {
+    for (const [id, columns] of this.pending) {
+      try {
+        this.writeUpdate(columns);
+      } catch (error) {
+        this.noteFailure(error, id);
+        this.scheduleRetry();
+        return;
+      }
+      this.pending.delete(id);
+    }
+    this.retryAttempt = 0;
+    this.noteSuccess();
+  }
+
+  private writeUpdate(columns: Columns): void {
+    this.db.transaction(() => {
+      this.statements.update.run(columns);
+      if (columns.state === 'done' || columns.state === 'failed' || columns.state === 'cancelled') this.statements.deleteInput.run(columns.id);
+    })();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    const base = this.options.retryBaseMs ?? 250;
+    const delay = Math.min(base * 2 ** this.retryAttempt++, this.options.retryMaxMs ?? 5_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.flush();
+    }, delay).unref();
+  }
+
+  private noteFailure(error: unknown, jobId: string | undefined): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.options.onError?.(error instanceof Error ? error : new Error(String(error)), jobId);
+  }
+
+  private noteSuccess(): void {
+    if (this.pending.size === 0) this.failing = false;
   }
 
   input(jobId: string): StoredInput | undefined {
@@ -131,12 +229,21 @@ export class JobStore {
     return (this.statements.byGuild.all(guildId, since) as Array<{ created_at: number }>).map((row) => row.created_at);
   }
 
-  /** Forgets finished jobs older than `maxAgeMs` (quotas only look back an hour). */
+  /** Forgets finished jobs older than `maxAgeMs` (quotas only look back an hour); a failure waits for the next round. */
   prune(maxAgeMs: number): number {
-    return this.statements.prune.run(...ACTIVE, this.now() - maxAgeMs).changes;
+    try {
+      return this.statements.prune.run(...ACTIVE, this.now() - maxAgeMs).changes;
+    } catch (error) {
+      this.noteFailure(error, undefined);
+      return 0;
+    }
   }
 
+  /** Tries kept updates once more (best effort: what still fails is picked up from ComfyUI after the restart). */
   close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    if (this.pending.size > 0) this.flush();
     this.db.close();
   }
 
@@ -151,7 +258,7 @@ export class JobStore {
     }
   }
 
-  private columns(job: Job) {
+  private columns(job: Job): Columns {
     return {
       id: job.id, state: job.state, backend: job.backend ?? null, prompt_id: job.promptId ?? null, vals: job.values ? JSON.stringify(job.values) : null,
       message_id: job.messageId ?? null, resubmits: job.resubmits, submitted_at: job.submittedAt ?? null, started_at: job.startedAt ?? null,

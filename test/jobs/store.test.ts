@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/jobs/job.js';
-import { JobStore } from '../../src/jobs/store.js';
+import { JobStore, LedgerWriteError } from '../../src/jobs/store.js';
+import { waitFor } from '../helpers.js';
 
 const dirs: string[] = [];
+const cleanups: Array<() => void> = [];
 afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
@@ -23,6 +26,26 @@ function job(id: string, user = 'u1', createdAt = 1_000): Job {
     origin: { guildId: 'g1', channelId: 'c1', interactionId: `i-${id}`, interactionToken: `t-${id}`, interactionAt: createdAt, attachmentLimit: 1024 },
     state: 'waiting', createdAt, resubmits: 0,
   };
+}
+
+/** A second connection holding the write lock, as another program (or a stuck backup) would. */
+function holdWriteLock(path: string): { release(): void } {
+  const other = new Database(path);
+  other.exec('BEGIN IMMEDIATE');
+  const release = (): void => {
+    if (other.open) other.close();
+  };
+  cleanups.push(release);
+  return { release };
+}
+
+function stateOf(path: string, id: string): string | undefined {
+  const raw = new Database(path, { readonly: true });
+  try {
+    return (raw.prepare('SELECT state FROM jobs WHERE id = ?').get(id) as { state: string } | undefined)?.state;
+  } finally {
+    raw.close();
+  }
 }
 
 describe('JobStore', () => {
@@ -80,5 +103,58 @@ describe('JobStore', () => {
     raw.pragma('user_version = 99');
     raw.close();
     expect(() => new JobStore(path)).toThrow(/newer version of the bot \(schema 99\)/);
+  });
+
+  it('keeps an update it cannot write, returns at once, and writes the latest one when the lock goes', async () => {
+    const path = await dbPath();
+    const errors: Array<[Error, string | undefined]> = [];
+    const store = new JobStore(path, Date.now, { onError: (error, jobId) => errors.push([error, jobId]), retryBaseMs: 20 });
+    cleanups.push(() => store.close());
+    store.insert(job('a'));
+    store.insert(job('b'));
+    const lock = holdWriteLock(path);
+    const started = performance.now();
+    expect(() => store.update({ ...job('a'), state: 'submitted', promptId: 'P-a' })).not.toThrow();
+    store.update({ ...job('a'), state: 'running', promptId: 'P-a' });
+    store.update({ ...job('b'), state: 'done' });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(store.pendingWrites).toBe(2);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.[0].message).toMatch(/database is locked/);
+    lock.release();
+    await waitFor(() => store.pendingWrites === 0, 'the pending writes to land');
+    expect(stateOf(path, 'a')).toBe('running');
+    expect(stateOf(path, 'b')).toBe('done');
+    expect(errors).toHaveLength(1);
+  });
+
+  it('refuses a new job it cannot write with a LedgerWriteError, quickly', async () => {
+    const path = await dbPath();
+    const store = new JobStore(path);
+    cleanups.push(() => store.close());
+    holdWriteLock(path);
+    const started = performance.now();
+    let thrown: unknown;
+    try {
+      store.insert(job('x'), { bytes: Buffer.from([1]), extension: 'png' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(thrown).toBeInstanceOf(LedgerWriteError);
+    expect((thrown as LedgerWriteError).jobId).toBe('x');
+    expect((thrown as Error).message).toMatch(/could not save job x .*database is locked.*try again/i);
+  });
+
+  it('flushes pending writes once when closed', async () => {
+    const path = await dbPath();
+    const store = new JobStore(path, Date.now, { retryBaseMs: 60_000 });
+    store.insert(job('a'));
+    const lock = holdWriteLock(path);
+    store.update({ ...job('a'), state: 'cancelled' });
+    expect(store.pendingWrites).toBe(1);
+    lock.release();
+    store.close();
+    expect(stateOf(path, 'a')).toBe('cancelled');
   });
 });
