@@ -57,6 +57,7 @@ const BotSettings = {
   GUILD_JOBS_PER_HOUR: int(0, 0, 1_000_000),
   GUILD_MAX_WAITING: int(0, 0, 100_000),
   ADMINS_EXEMPT: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  ALLOW_DMS: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   BANNED_WORDS: csv(''),
   SHUTDOWN_GRACE_MS: int(10_000, 0, 120_000),
 };

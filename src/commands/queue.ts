@@ -1,5 +1,6 @@
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
 import type { BotContext } from '../context.js';
+import { canSee, type Caller } from '../discord/admin.js';
 import { progressBar } from '../discord/progress.js';
 import type { Job } from '../jobs/job.js';
 import type { Command } from './command.js';
@@ -20,23 +21,31 @@ function progressText(ctx: BotContext, job: Job): string {
   return say(job.state === 'running' ? 'queue.state.running' : 'queue.state.sent');
 }
 
-export function renderQueue(ctx: BotContext, callerId: string, comfyRemaining: number | undefined): string {
+/**
+ * The jobs of the server the caller asks in (and her own) in full; other servers' and DMs' jobs only as a count,
+ * never their ids or members. Places in line still count every job, so they stay true.
+ */
+export function renderQueue(ctx: BotContext, caller: Omit<Caller, 'isAdmin'>, comfyRemaining: number | undefined): string {
   const { active, waiting } = ctx.scheduler.snapshot();
   const say = ctx.delivery.say.bind(ctx.delivery);
-  const mine = (job: Job) => (job.requester.id === callerId ? say('queue.mine') : '');
+  const mine = (job: Job) => (job.requester.id === caller.userId ? say('queue.mine') : '');
   const now = ctx.now();
   const lines: string[] = [];
-  for (const job of active) {
+  const running = active.filter((job) => canSee(job, caller));
+  for (const job of running) {
     const server = ctx.pool.size > 1 && job.backend ? say('queue.server', { server: job.backend }) : '';
     lines.push(say('queue.running', { id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), progress: `${progressText(ctx, job)}${server}`, age: age(now - job.createdAt) }));
   }
-  if (waiting.length > 0) {
+  const shown = waiting.map((job, index) => ({ job, place: index + 1 })).filter(({ job }) => canSee(job, caller));
+  if (shown.length > 0) {
     lines.push(say('queue.waitingHeader'));
-    waiting.slice(0, SHOWN).forEach((job, index) => {
-      lines.push(say('queue.waiting', { index: index + 1, id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), age: age(now - job.createdAt) }));
-    });
-    if (waiting.length > SHOWN) lines.push(say('queue.more', { count: waiting.length - SHOWN }));
+    for (const { job, place } of shown.slice(0, SHOWN)) {
+      lines.push(say('queue.waiting', { index: place, id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), age: age(now - job.createdAt) }));
+    }
+    if (shown.length > SHOWN) lines.push(say('queue.more', { count: shown.length - SHOWN }));
   }
+  const hidden = active.length - running.length + waiting.length - shown.length;
+  if (hidden > 0) lines.push(say('queue.elsewhere', { count: hidden }));
   const comfyLine = comfyRemaining === undefined ? say('queue.comfyDown') : say('queue.comfy', { remaining: comfyRemaining });
   if (lines.length === 0) return comfyRemaining === undefined ? comfyLine : say('queue.empty', { remaining: comfyRemaining });
   return [...lines, comfyLine].join('\n');
@@ -47,6 +56,7 @@ export const queue = {
   async execute(interaction, ctx) {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const remaining = await ctx.pool.queueRemaining(3_000);
-    await interaction.editReply({ content: renderQueue(ctx, interaction.user.id, remaining), allowedMentions: { parse: [] } });
+    const caller = { userId: interaction.user.id, guildId: interaction.guildId };
+    await interaction.editReply({ content: renderQueue(ctx, caller, remaining), allowedMentions: { parse: [] } });
   },
 } satisfies Command;

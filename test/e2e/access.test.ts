@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Where } from '../fakes/discord/fake-discord.js';
 import { MANAGER_PERMISSIONS, MEMBER_PERMISSIONS, snowflake } from '../fakes/discord/payloads.js';
+import { waitFor } from '../helpers.js';
 import { member, option, startHarness, waitForOriginal, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -8,8 +10,16 @@ afterEach(async () => {
   h = undefined;
 });
 
-function ask(harness: Harness, user: ReturnType<typeof member>, prompt: string) {
-  return harness.discord.chatInput('imagine', [option('prompt', prompt)], user).token;
+function ask(harness: Harness, user: ReturnType<typeof member>, prompt: string, where: Where = {}) {
+  return harness.discord.chatInput('imagine', [option('prompt', prompt)], user, where).token;
+}
+
+const DM: Where = { guildId: null };
+
+async function templateChoices(harness: Harness, user: ReturnType<typeof member>, where: Where): Promise<string[]> {
+  const { token } = harness.discord.chatInput('imagine', [option('prompt', 'x'), { name: 'template', type: 3, value: '', focused: true }], user, { ...where, autocomplete: true });
+  const callback = await harness.discord.waitForRequest((request) => request.path.endsWith(`/${token}/callback`), 10_000, 'the autocomplete answer');
+  return (callback.json as { data: { choices: Array<{ value: string }> } }).data.choices.map((choice) => choice.value);
 }
 
 async function answer(harness: Harness, token: string): Promise<{ content: string; ephemeral: boolean }> {
@@ -35,6 +45,27 @@ describe('allowlists', () => {
     const allowed = await answer(h, ask(h, member('ann'), 'imagine is open to all'));
     expect(allowed.content).toMatch(/Queued as job/);
   });
+
+  it('applies to autocomplete and to the Cancel button too', async () => {
+    h = await startHarness({ sim: { runMs: 30_000 }, envFrom: (discord) => ({ ALLOWED_GUILD_IDS: discord.guildId }) });
+    const outside = { guildId: snowflake() };
+    expect(await templateChoices(h, member('ann'), {})).toContain('txt2img');
+    expect(await templateChoices(h, member('eve'), outside)).toEqual([]);
+    const ann = member('ann');
+    const token = ask(h, ann, 'mine');
+    const queued = await waitForOriginal(h.discord, token, (message) => message.components.length > 0, 'the Cancel button');
+    const customId = (queued.components as Array<{ components: Array<{ custom_id: string }> }>)[0]?.components[0]?.custom_id as string;
+    const click = h.discord.button(customId, member('eve', { permissions: MANAGER_PERMISSIONS }), token, outside);
+    expect(await answer(h, click.token)).toEqual({ content: 'This bot is not enabled in this server.', ephemeral: true });
+    expect(h.sim.requests.some((request) => request.path === '/interrupt')).toBe(false);
+  });
+
+  it('refuses direct messages unless ALLOW_DMS is set', async () => {
+    h = await startHarness();
+    expect(await answer(h, ask(h, member('ann'), 'from my DMs', DM))).toEqual({ content: 'This bot only works in servers, not in direct messages.', ephemeral: true });
+    expect(await templateChoices(h, member('ann'), DM)).toEqual([]);
+    expect(h.sim.submitted).toHaveLength(0);
+  });
 });
 
 describe('quotas', () => {
@@ -59,6 +90,23 @@ describe('quotas', () => {
     expect((await answer(h, ask(h, member('bob'), 'b1'))).content).toMatch(/Queued/);
     expect((await answer(h, ask(h, member('cy'), 'c1'))).content).toMatch(/^This server has reached its 3 jobs this hour; the next one can start <t:\d+:R>\.$/);
   });
+
+  it('with ALLOW_DMS, server limits apply to DMs as one bucket', async () => {
+    h = await startHarness({ sim: { runMs: 30_000 }, env: { ALLOW_DMS: 'true', GUILD_MAX_WAITING: '1', GUILD_JOBS_PER_HOUR: '2', COMFYUI_MAX_IN_FLIGHT: '1' } });
+    const ann = member('ann');
+    expect((await answer(h, ask(h, ann, 'g1'))).content).toMatch(/Queued/);
+    await waitFor(() => h?.sim.state.running, 'the guild job to run');
+    const dora = member('dora');
+    expect((await answer(h, ask(h, dora, 'd1', DM))).content).toMatch(/Queued as job/);
+    const eve = member('eve');
+    expect((await answer(h, ask(h, eve, 'd2', DM))).content).toBe('Direct messages already have 1 jobs waiting. Please try again when some have finished.');
+    expect((await answer(h, ask(h, ann, 'g2'))).content).toMatch(/Queued/);
+    const cancelled = h.discord.chatInput('cancel', [], dora, DM).token;
+    expect((await answer(h, cancelled)).content).toMatch(/^Cancelled job `\w+` before it started\.$/);
+    expect((await answer(h, ask(h, eve, 'd3', DM))).content).toMatch(/Queued as job/);
+    expect((await answer(h, h.discord.chatInput('cancel', [], eve, DM).token)).content).toMatch(/before it started/);
+    expect((await answer(h, ask(h, member('fay'), 'd4', DM))).content).toMatch(/^Direct messages have reached their 2 jobs this hour; the next one can start <t:\d+:R>\.$/);
+  });
 });
 
 describe('banned words and admin actions', () => {
@@ -79,7 +127,7 @@ describe('banned words and admin actions', () => {
     const asMod = { id: modId, username: 'mod', permissions: MANAGER_PERMISSIONS };
     const demoted = { id: modId, username: 'mod', permissions: MEMBER_PERMISSIONS };
     let { token } = h.discord.chatInput('cancel', [option('all', true)], asMod);
-    expect((await answer(h, token)).content).toMatch(/^Cancelled \d job\(s\)\.$/);
+    expect((await answer(h, token)).content).toMatch(/^Cancelled \d job\(s\) in this server\.$/);
     ({ token } = h.discord.chatInput('cancel', [option('all', true)], demoted));
     expect((await answer(h, token)).content).toBe('Only members with Manage Server may cancel everything.');
   });

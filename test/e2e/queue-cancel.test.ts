@@ -78,7 +78,7 @@ describe('/queue and /cancel', () => {
 
   it('/cancel all is for admins only', async () => {
     expect(await slash('cancel', bob, [option('all', true)])).toBe('Only members with Manage Server may cancel everything.');
-    expect(await slash('cancel', mod, [option('all', true)])).toMatch(/^Cancelled \d job\(s\)\.$/);
+    expect(await slash('cancel', mod, [option('all', true)])).toMatch(/^Cancelled \d job\(s\) in this server\.$/);
     await waitFor(() => !h.sim.state.running && h.sim.state.pending.length === 0, 'ComfyUI to be empty');
   });
 });

@@ -50,24 +50,38 @@ export function messagePayload(fields: { id: string; channelId: string; author: 
 
 export interface InteractionContext {
   appId: string;
-  guildId: string;
+  /** null: a direct message with the bot (no guild_id, no member, `user` at top level). */
+  guildId: string | null;
   channelId: string;
   user: FakeUser;
   attachmentSizeLimit: number;
 }
 
 export function interactionPayload(type: 2 | 3 | 4, context: InteractionContext, data: Record<string, unknown>) {
+  const where = context.guildId === null ? dmFields(context) : guildFields(context, context.guildId);
+  return {
+    id: snowflake(), application_id: context.appId, type, token: `tok-${snowflake()}`, version: 1, channel_id: context.channelId, ...where,
+    app_permissions: MANAGER_PERMISSIONS, locale: 'en-US', attachment_size_limit: context.attachmentSizeLimit, entitlements: [],
+    data: { id: snowflake(), type: 1, ...data },
+  };
+}
+
+function guildFields(context: InteractionContext, guildId: string) {
   const { user } = context;
   return {
-    id: snowflake(), application_id: context.appId, type, token: `tok-${snowflake()}`, version: 1,
-    guild_id: context.guildId, channel_id: context.channelId,
-    channel: { id: context.channelId, type: 0, name: 'general', guild_id: context.guildId },
+    guild_id: guildId, guild_locale: 'en-US', context: 0, authorizing_integration_owners: { '0': guildId },
+    channel: { id: context.channelId, type: 0, name: 'general', guild_id: guildId },
     member: {
       user: userPayload(user), roles: user.roles ?? [], joined_at: '2025-01-01T00:00:00.000Z', permissions: user.permissions ?? MEMBER_PERMISSIONS,
       deaf: false, mute: false, flags: 0, nick: null, avatar: null, premium_since: null, pending: false, communication_disabled_until: null,
     },
-    app_permissions: MANAGER_PERMISSIONS, locale: 'en-US', guild_locale: 'en-US', context: 0,
-    attachment_size_limit: context.attachmentSizeLimit, entitlements: [], authorizing_integration_owners: { '0': context.guildId },
-    data: { id: snowflake(), type: 1, ...data },
+  };
+}
+
+/** A DM with the bot (guild install): the user at top level, a DM channel, context 1 (BOT_DM). */
+function dmFields(context: InteractionContext) {
+  return {
+    user: userPayload(context.user), context: 1, authorizing_integration_owners: { '0': '0' },
+    channel: { id: context.channelId, type: 1, recipients: [userPayload(context.user)] },
   };
 }
