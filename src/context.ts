@@ -1,12 +1,13 @@
 import type { ComfyPool } from './comfy/pool.js';
 import type { Template } from './comfy/templates.js';
 import type { PromptResult } from './comfy/watcher.js';
-import type { ComfyRunner } from './comfy-runner.js';
+import type { ComfyRunner } from './comfy/runner.js';
 import type { BotConfig } from './config.js';
 import type { Delivery } from './discord/delivery.js';
 import type { Catalog } from './discord/messages.js';
 import type { Scheduler } from './jobs/scheduler.js';
 import type { JobStore } from './jobs/store.js';
+import type { JobKind } from './jobs/job.js';
 import type { Logger } from './log.js';
 
 /** Long-lived things, built once in index.ts and passed to every handler (no module singletons). */
@@ -21,8 +22,8 @@ export interface BotContext {
   store: Pick<JobStore, 'recentByRequester' | 'recentByGuild'>;
   delivery: Delivery;
   now: () => number;
-  /** Templates found not to fit the server (missing nodes), so defaults can avoid them. */
-  unfitTemplates: Set<string>;
+  /** The template each command uses when none is named (see comfy/defaults.ts); updated as servers change. */
+  defaults: Record<JobKind, string>;
   /** Set on SIGTERM/SIGINT: new jobs are refused while deliveries finish. */
   shuttingDown: boolean;
   /** Removes configured secrets from text headed for Discord. */

@@ -1,10 +1,10 @@
 import { Client, GatewayIntentBits, Options } from 'discord.js';
 import { serverFromSettings } from './comfy/connection.js';
 import { ComfyPool } from './comfy/pool.js';
-import { checkTemplateAgainstServer, formatProblems } from './comfy/template-check.js';
+import { chooseDefault } from './comfy/defaults.js';
 import { loadTemplates, type Template } from './comfy/templates.js';
 import type { PromptResult } from './comfy/watcher.js';
-import { ComfyRunner } from './comfy-runner.js';
+import { ComfyRunner } from './comfy/runner.js';
 import { BotConfigSchema, loadConfigOrExit, secretsOf } from './config.js';
 import type { BotContext } from './context.js';
 import { Delivery } from './discord/delivery.js';
@@ -14,7 +14,9 @@ import { en } from './discord/messages.js';
 import { loadEnvFile } from './env.js';
 import { bindEvents } from './events/index.js';
 import { join } from 'node:path';
+import type { JobKind } from './jobs/job.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './jobs/instance-lock.js';
 import { JobStore } from './jobs/store.js';
 import { createLogger, scrub, type Logger } from './log.js';
 import { templateDirs } from './templates-registry.js';
@@ -24,19 +26,21 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
-/** Logs templates that fit no server; defaults then avoid them (img2vid → img2vid-core without VHS). */
-async function checkTemplates(ctx: Pick<BotContext, 'pool' | 'templates' | 'logger' | 'unfitTemplates'>): Promise<void> {
-  await ctx.pool.refreshCatalogs();
-  const known = ctx.pool.backends.filter((backend) => backend.catalog.peek());
-  if (known.length === 0) {
+/** Chooses each command's default template from what the servers can run, and says so in the log. */
+async function chooseDefaults(ctx: Pick<BotContext, 'pool' | 'templates' | 'logger' | 'defaults' | 'config'>, refresh: boolean): Promise<void> {
+  if (refresh) await ctx.pool.refreshCatalogs();
+  if (!ctx.pool.backends.some((backend) => backend.catalog.peek())) {
     ctx.logger.warn('ComfyUI is not reachable yet; jobs will wait for it');
     return;
   }
   for (const template of ctx.templates.values()) {
-    const problems = known.map((backend) => checkTemplateAgainstServer(template, backend.catalog.peek() ?? {}));
-    if (problems.some((list) => list.length === 0)) continue;
-    ctx.unfitTemplates.add(template.name);
-    ctx.logger.warn(formatProblems(template, problems[0] ?? []));
+    if (ctx.pool.fitness(template) === 'unfit') ctx.logger.warn({ template: template.name, missing: ctx.pool.describeMissing(template) }, `template ${template.name} cannot run on any server`);
+  }
+  const configured: Record<JobKind, string> = { imagine: ctx.config.DEFAULT_IMAGINE_TEMPLATE, img2vid: ctx.config.DEFAULT_IMG2VID_TEMPLATE };
+  for (const kind of ['imagine', 'img2vid'] as const) {
+    const choice = chooseDefault(kind, configured[kind], ctx.templates, (template) => ctx.pool.fitness(template), (template) => ctx.pool.describeMissing(template));
+    if (choice.name !== ctx.defaults[kind] || refresh) ctx.logger[choice.reason ? 'warn' : 'info']({ command: kind, template: choice.name, ...(choice.reason ? { reason: choice.reason } : {}) }, `default /${kind} template: ${choice.name}`);
+    ctx.defaults[kind] = choice.name;
   }
 }
 
@@ -57,9 +61,17 @@ async function main(): Promise<void> {
     clientId: `discord-bot-${config.DISCORD_APP_ID}`, timeoutMs: config.COMFYUI_TIMEOUT_MS, maxInFlightPerServer: config.COMFYUI_MAX_IN_FLIGHT,
     pollIntervalMs: config.COMFYUI_POLL_MS, fallbackPollIntervalMs: Math.min(1_000, config.COMFYUI_POLL_MS), healthBaseMs: config.COMFYUI_RETRY_MS,
   });
+  let lock: InstanceLock;
+  try {
+    lock = acquireInstanceLock(config.DATA_DIR);
+  } catch (error) {
+    fatal(error instanceof InstanceLockedError ? error.message : `Could not lock DATA_DIR=${config.DATA_DIR}: ${(error as Error).message}. Check that the folder is writable.`);
+  }
   let store: JobStore;
   try {
-    store = new JobStore(config.JOBS_DB ?? join(config.DATA_DIR, 'jobs.sqlite'));
+    store = new JobStore(config.JOBS_DB ?? join(config.DATA_DIR, 'jobs.sqlite'), Date.now, {
+      onError: (error, jobId) => logger.error({ err: error, job: jobId }, 'the job database is not writable (check free space, and that nothing else holds jobs.sqlite open): new jobs are refused, job changes are kept and retried'),
+    });
   } catch (error) {
     fatal(`Could not open the job database: ${(error as Error).message}`);
   }
@@ -75,19 +87,25 @@ async function main(): Promise<void> {
     makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, UserManager: 200, GuildMemberManager: 200, MessageManager: 0, ReactionManager: 0, PresenceManager: 0 }),
   });
   const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN });
-  const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, comfyFor: (job) => pool.get(job.backend).conn.client, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact });
-  const ctx: BotContext = { config, catalog: en, logger, templates, pool, runner, scheduler, store, delivery, now: Date.now, unfitTemplates: new Set(), shuttingDown: false, redact };
+  const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact });
+  const ctx: BotContext = { config, catalog: en, logger, templates, pool, runner, scheduler, store, delivery, now: Date.now, defaults: { imagine: config.DEFAULT_IMAGINE_TEMPLATE, img2vid: config.DEFAULT_IMG2VID_TEMPLATE }, shuttingDown: false, redact };
   bindEvents(client, ctx);
   wireJobEvents(ctx);
-  void checkTemplates(ctx);
+  void chooseDefaults(ctx, true);
   pool.on('skipped', (backend, names) => logger.warn({ server: backend.name, nodes: names }, 'ComfyUI described some node types in a shape the bot cannot read; they are left out (templates using them will not fit)'));
   pool.on('down', (backend, error) => logger.warn({ server: backend.name, err: error }, 'ComfyUI server is down; its new jobs go elsewhere'));
   pool.on('up', (backend) => {
     logger.info({ server: backend.name }, 'ComfyUI server is answering');
     scheduler.poke();
+    void chooseDefaults(ctx, false);
   });
 
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  // Exit rather than run on in an unknown state: a supervisor restarts the bot, and the ledger makes a restart lose nothing.
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; exiting');
+    logger.flush(() => process.exit(1));
+  });
   // Stop taking jobs, let deliveries in flight finish (bounded), close the ledger cleanly. Jobs inside ComfyUI
   // keep running there and are picked up from its history on the next start.
   const shutdown = (signal: string): void => {
@@ -99,6 +117,7 @@ async function main(): Promise<void> {
       .then(() => Promise.allSettled([client.destroy(), pool.close(), uploader.close()]))
       .then(() => {
         store.close();
+        lock.release();
         process.exit(0);
       });
   };

@@ -5,6 +5,8 @@ import type { ComfyServer } from './server.js';
 import { ServerCatalog } from './server-catalog.js';
 import { checkTemplateAgainstServer, comboOptions } from './template-check.js';
 import type { Template } from './templates.js';
+import { TemplateUnfitError } from './unfit.js';
+import { listPreview } from './explain.js';
 
 /** One ComfyUI server of the pool, with what the bot knows of its load and health. */
 export interface Backend {
@@ -20,9 +22,6 @@ export interface Backend {
   queueRemaining: number | undefined;
 }
 
-export class NoBackendError extends Error {
-  override name = 'NoBackendError';
-}
 
 export interface PoolOptions extends Omit<ConnectOptions, 'clientId'> {
   clientId: string;
@@ -46,6 +45,7 @@ function nameOf(server: ComfyServer): string {
 export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Error]; skipped: [Backend, string[]] }> {
   readonly backends: Backend[];
   private readonly healthTimers = new Map<Backend, NodeJS.Timeout>();
+  private readonly reconciling = new Set<Backend>();
   private readonly now: () => number;
 
   constructor(servers: readonly ComfyServer[], private readonly options: PoolOptions) {
@@ -100,9 +100,9 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
    * Reserves a place for a job: the least loaded healthy server that fits and has room; 'busy' when those that
    * fit are full or down; an error when no server here could ever run it.
    */
-  reserve(jobId: string, template: Template, params: Readonly<Record<string, unknown>>): Backend | 'busy' | NoBackendError {
+  reserve(jobId: string, template: Template, params: Readonly<Record<string, unknown>>): Backend | 'busy' | TemplateUnfitError {
     const fitting = this.backends.filter((backend) => this.fits(backend, template, params));
-    if (fitting.length === 0) return new NoBackendError(this.describeMissing(template, params));
+    if (fitting.length === 0) return new TemplateUnfitError(template.name, this.describeMissing(template, params));
     const ready = fitting.filter((backend) => backend.up && backend.jobs.size < this.options.maxInFlightPerServer);
     if (ready.length === 0) return 'busy';
     const load = (backend: Backend): number => Math.max(backend.jobs.size, backend.queueRemaining ?? 0);
@@ -154,10 +154,15 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
   private markUp(backend: Backend): void {
     clearTimeout(this.healthTimers.get(backend));
     this.healthTimers.delete(backend);
-    if (backend.up) return;
-    backend.up = true;
-    backend.downSince = undefined;
-    this.emit('up', backend);
+    if (backend.up || this.reconciling.has(backend)) return;
+    // Settle what the server forgot (a restart) before new work goes there, so resubmissions keep their turn.
+    this.reconciling.add(backend);
+    void backend.conn.watcher.reconcile().finally(() => {
+      this.reconciling.delete(backend);
+      backend.up = true;
+      backend.downSince = undefined;
+      this.emit('up', backend);
+    });
   }
 
   private scheduleHealthCheck(backend: Backend, attempt: number): void {
@@ -170,10 +175,33 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
     }, delay));
   }
 
-  private describeMissing(template: Template, params: Readonly<Record<string, unknown>>): string {
-    const named = Object.entries(params).filter(([name]) => template.params[name]?.type === 'combo').map(([name, value]) => `${name} "${String(value)}"`);
-    return named.length > 0
-      ? `no ComfyUI server here has ${named.join(' and ')} for template ${template.name}`
-      : `no ComfyUI server here has every node template ${template.name} needs`;
+  /** What is missing, in sentences: the template's own problems on a known server, or the models the job names. */
+  describeMissing(template: Template, params: Readonly<Record<string, unknown>> = {}): string[] {
+    const known = this.backends.map((backend) => backend.catalog.peek()).filter((info) => info !== undefined);
+    const own = known.map((info) => checkTemplateAgainstServer(template, info).map((problem) => problem.message)).find((list) => list.length > 0);
+    if (own) return own;
+    const named = Object.entries(params).flatMap(([name, value]) => {
+      const spec = template.params[name];
+      const node = spec?.type === 'combo' ? template.workflow[spec.node] : undefined;
+      if (!spec || !node) return [];
+      const offered = [...new Set(known.flatMap((info) => comboOptions(info[node.class_type], spec.input) ?? []))];
+      return offered.includes(String(value)) ? [] : [`${name} "${String(value)}" is not installed on any server (installed: ${listPreview(offered)})`];
+    });
+    return named.length > 0 ? named : [`no server has every node template ${template.name} needs`];
+  }
+
+  /**
+   * Whether any server (as last seen) can run the template at all — its nodes and fixed values are there;
+   * 'unknown' until some server has described itself.
+   */
+  fitness(template: Template): 'fits' | 'unfit' | 'unknown' {
+    const known = this.backends.map((backend) => backend.catalog.peek()).filter((info) => info !== undefined);
+    if (known.length === 0) return 'unknown';
+    return known.some((info) => checkTemplateAgainstServer(template, info).length === 0) ? 'fits' : 'unfit';
+  }
+
+  /** True while at least one server answers. */
+  get anyUp(): boolean {
+    return this.backends.some((backend) => backend.up);
   }
 }

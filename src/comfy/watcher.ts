@@ -23,6 +23,8 @@ export interface PromptResult {
 
 export interface WatchOptions {
   onProgress?: (progress: PromptProgress) => void;
+  /** The files an `executed` event names, as soon as it arrives (the prompt may still be running). */
+  onOutput?: (files: OutputFile[]) => void;
   /** Node ids in workflow order, so outputs come back in that order. */
   nodeOrder?: readonly string[];
   signal?: AbortSignal;
@@ -43,6 +45,11 @@ interface Tracked {
   executedNodes: number;
   /** Events for this prompt may have been missed (socket dropped since tracking began). */
   gap: boolean;
+  /**
+   * When ComfyUI confirmed it has the prompt (its POST /prompt answered, or it was submitted before a restart).
+   * Only a /queue snapshot asked for after that may call the prompt lost: before, it may simply not be there yet.
+   */
+  confirmedAt: number | undefined;
   startedAt?: number;
   settled: boolean;
   resolve: (result: PromptResult) => void;
@@ -61,7 +68,9 @@ export class PromptWatcher {
   /** Events can arrive before POST /prompt returns; keep them until the prompt is tracked. */
   private readonly early = new Map<string, { at: number; events: ComfyEvent[] }>();
   private pollTimer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private polling: Promise<void> | undefined;
+  /** Orders confirmations against /queue snapshots. */
+  private tick = 0;
   private stopped = false;
 
   constructor(
@@ -76,16 +85,12 @@ export class PromptWatcher {
     });
   }
 
-  get size(): number {
-    return this.tracked.size;
-  }
-
   /** Start watching before submitting (with our own prompt_id) so no event is missed. */
   watch(promptId: string, options: WatchOptions = {}): Promise<PromptResult> {
     return new Promise<PromptResult>((resolve, reject) => {
       const entry: Tracked = {
         promptId, options, outputs: new Map(), cachedNodes: new Set(), executedNodes: 0,
-        gap: !this.socket.isOpen, settled: false, resolve, reject,
+        gap: !this.socket.isOpen, confirmedAt: undefined, settled: false, resolve, reject,
       };
       this.tracked.set(promptId, entry);
       options.signal?.addEventListener('abort', () => this.settle(entry, options.signal?.reason as Error), { once: true });
@@ -94,6 +99,23 @@ export class PromptWatcher {
       for (const event of buffered?.events ?? []) this.apply(entry, event);
       this.schedulePoll();
     });
+  }
+
+  /** ComfyUI has the prompt (POST /prompt answered, or it was sent before a restart): polls may now judge it. */
+  confirm(promptId: string): void {
+    const entry = this.tracked.get(promptId);
+    if (entry && entry.confirmedAt === undefined) entry.confirmedAt = ++this.tick;
+  }
+
+  /** Whether ComfyUI has the prompt at all (queued, running or finished): asked after a POST timed out. */
+  async knows(promptId: string): Promise<boolean> {
+    try {
+      const queue = await this.client.getQueue();
+      if ([...queue.running, ...queue.pending].some((item) => item.promptId === promptId)) return true;
+      return (await this.client.getHistoryEntry(promptId)) !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   /** Ends following a prompt with an error (e.g. its server is gone and the job moves elsewhere). */
@@ -114,9 +136,24 @@ export class PromptWatcher {
 
   /** Checks every tracked prompt now: /queue once, then /history for those not in it. */
   async pollNow(): Promise<void> {
-    if (this.polling || this.tracked.size === 0) return;
-    this.polling = true;
+    if (this.polling) return this.polling;
+    if (this.tracked.size === 0) return;
+    this.polling = this.poll().finally(() => {
+      this.polling = undefined;
+      this.schedulePoll();
+    });
+    return this.polling;
+  }
+
+  /** A full check that starts after any check in flight: what a server that just came back needs first. */
+  async reconcile(): Promise<void> {
+    await this.polling;
+    await this.pollNow();
+  }
+
+  private async poll(): Promise<void> {
     try {
+      const snapshotAt = ++this.tick;
       const queue = await this.client.getQueue();
       const running = new Set(queue.running.map((item) => item.promptId));
       const pending = queue.pending.map((item) => item.promptId);
@@ -129,13 +166,10 @@ export class PromptWatcher {
         }
         const history = await this.client.getHistoryEntry(entry.promptId);
         if (history) this.finishFromHistory(entry, history);
-        else this.settle(entry, new PromptLostError(entry.promptId));
+        else if (entry.confirmedAt !== undefined && entry.confirmedAt < snapshotAt) this.settle(entry, new PromptLostError(entry.promptId));
       }
     } catch {
       // Server unreachable: keep the prompts and try again on the next tick.
-    } finally {
-      this.polling = false;
-      this.schedulePoll();
     }
   }
 
@@ -182,7 +216,11 @@ export class PromptWatcher {
         report?.({ phase: 'sampling', node: event.data.node ?? null, value: event.data.value, max: event.data.max });
         break;
       case 'executed':
-        if (event.data.output) entry.outputs.set(event.data.node, event.data.output);
+        if (event.data.output) {
+          entry.outputs.set(event.data.node, event.data.output);
+          const files = collectOutputs({ [event.data.node]: event.data.output });
+          if (files.length > 0) entry.options.onOutput?.(files);
+        }
         break;
       case 'execution_success':
         this.finishFromEvents(entry, event.data.timestamp);

@@ -1,7 +1,8 @@
 import { PermissionFlagsBits, type AutocompleteInteraction, type BaseInteraction, type GuildMember, type APIInteractionGuildMember } from 'discord.js';
-import type { InputImage } from '../comfy-runner.js';
+import type { InputImage } from '../comfy/runner.js';
 import { fillWorkflow, type Template } from '../comfy/templates.js';
 import type { BotContext } from '../context.js';
+import type { Caller } from '../discord/admin.js';
 import { UserError } from '../discord/user-error.js';
 import type { Job, JobKind } from '../jobs/job.js';
 import { checkQuota } from '../jobs/quota.js';
@@ -9,19 +10,18 @@ import { findBannedWord } from '../discord/banned-words.js';
 
 const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 
-/** The configured default, unless it does not fit the server and another template of the kind does. */
+/** The template a command uses when none is named: chosen at start (and when servers change), and logged. */
 export function defaultTemplate(ctx: BotContext, kind: JobKind): string {
-  const configured = kind === 'imagine' ? ctx.config.DEFAULT_IMAGINE_TEMPLATE : ctx.config.DEFAULT_IMG2VID_TEMPLATE;
-  if (!ctx.unfitTemplates.has(configured)) return configured;
-  const fitting = [...ctx.templates.values()].find((template) => template.command === kind && !ctx.unfitTemplates.has(template.name));
-  return fitting?.name ?? configured;
+  return ctx.defaults[kind];
 }
 
+/** A template of this command that some server can run; otherwise a sentence saying what is missing. */
 export function findTemplate(ctx: BotContext, name: string, kind: JobKind): Template {
   const template = ctx.templates.get(name);
-  const names = [...ctx.templates.values()].filter((candidate) => candidate.command === kind).map((candidate) => candidate.name);
-  if (!template) throw new UserError('input.unknownTemplate', { name, names: names.join(', ') });
+  const runnable = [...ctx.templates.values()].filter((candidate) => candidate.command === kind && ctx.pool.fitness(candidate) !== 'unfit').map((candidate) => candidate.name);
+  if (!template) throw new UserError('input.unknownTemplate', { name, names: runnable.join(', ') || 'none' });
   if (template.command !== kind) throw new UserError('input.wrongTemplate', { name, command: template.command, used: kind });
+  if (ctx.pool.fitness(template) === 'unfit') throw new UserError('input.unfit', { name, reason: ctx.pool.describeMissing(template).join('; '), names: runnable.join(', ') || 'none' });
   return template;
 }
 
@@ -58,6 +58,7 @@ export async function enqueueJob(
   if (ctx.shuttingDown) throw new UserError('bot.restarting');
   const banned = typeof params['prompt'] === 'string' ? findBannedWord(params['prompt'], ctx.config.BANNED_WORDS) : undefined;
   if (banned) throw new UserError('input.banned', { word: banned });
+  // isAdmin is false in DMs, so DMs never skip the limits.
   if (!(ctx.config.ADMINS_EXEMPT && isAdmin(interaction, ctx.config.ADMIN_ROLE_ID))) checkLimits(interaction, ctx);
   const imageParam = Object.entries(template.params).find(([, spec]) => spec.type === 'image')?.[0];
   fillWorkflow(template, imageParam ? { ...params, [imageParam]: 'check.png' } : params, { seed: () => 0 });
@@ -75,38 +76,67 @@ export async function enqueueJob(
       },
     },
   );
+  if (job.origin.guildId === null) noteDmStart(ctx, job.createdAt);
   const position = ctx.scheduler.positionOf(job);
-  if (ctx.scheduler.unavailable) ctx.delivery.progress(job, ctx.delivery.say('comfy.down', { id: job.id }));
+  if (ctx.scheduler.unavailable || !ctx.pool.anyUp) ctx.delivery.progress(job, ctx.delivery.say('comfy.down', { id: job.id }));
   else ctx.delivery.progress(job, position <= 1 ? ctx.delivery.say('queue.next', { id: job.id }) : ctx.delivery.say('queue.position', { id: job.id, position }));
   return job;
 }
 
-/** Manage Server (from the permissions Discord sent with the interaction) or the configured admin role; checked on every use. */
 /** Discord renders `<t:…:R>` as "in 5 minutes" in the member's own language and time zone. */
 function when(at: number): string {
   return `<t:${Math.ceil(at / 1000)}:R>`;
 }
 
-/** Per-member cooldown and hourly cap, per-guild hourly cap and waiting cap; says when to try again. */
+/**
+ * Start times of DM jobs in the last hour. The ledger counts a server's jobs by guild id, which is NULL for DMs,
+ * so DMs are counted here, in memory: a restart forgets them (the per-member caps, from the ledger, still hold).
+ */
+const dmStarts = new WeakMap<BotContext, number[]>();
+
+function recentDmStarts(ctx: BotContext, since: number): number[] {
+  const recent = (dmStarts.get(ctx) ?? []).filter((at) => at > since);
+  dmStarts.set(ctx, recent);
+  return recent;
+}
+
+function noteDmStart(ctx: BotContext, at: number): void {
+  dmStarts.set(ctx, [...(dmStarts.get(ctx) ?? []), at]);
+}
+
+/**
+ * Per-member cooldown and hourly cap, per-guild hourly cap and waiting cap; says when to try again. All DMs
+ * together count as one more guild, so a member cannot escape the server limits by writing to the bot directly.
+ */
 function checkLimits(interaction: BaseInteraction, ctx: BotContext): void {
   const now = ctx.now();
   const { config } = ctx;
   const mine = checkQuota(ctx.store.recentByRequester(interaction.user.id, now - 3_600_000), now, { perHour: config.JOBS_PER_HOUR, cooldownSeconds: config.COOLDOWN_SECONDS });
   if (!mine.ok) throw new UserError(mine.reason === 'cooldown' ? 'quota.cooldown' : 'quota.hourly', { when: when(mine.retryAt), limit: config.JOBS_PER_HOUR });
   const guildId = interaction.guildId;
-  if (!guildId) return;
-  const guild = checkQuota(ctx.store.recentByGuild(guildId, now - 3_600_000), now, { perHour: config.GUILD_JOBS_PER_HOUR, cooldownSeconds: 0 });
-  if (!guild.ok) throw new UserError('quota.guildHourly', { when: when(guild.retryAt), limit: config.GUILD_JOBS_PER_HOUR });
+  const recent = guildId ? ctx.store.recentByGuild(guildId, now - 3_600_000) : recentDmStarts(ctx, now - 3_600_000);
+  const guild = checkQuota(recent, now, { perHour: config.GUILD_JOBS_PER_HOUR, cooldownSeconds: 0 });
+  if (!guild.ok) throw new UserError(guildId ? 'quota.guildHourly' : 'quota.dmHourly', { when: when(guild.retryAt), limit: config.GUILD_JOBS_PER_HOUR });
+  // guildId is null for DMs, and so is a DM job's origin: they form one bucket.
   if (config.GUILD_MAX_WAITING > 0 && ctx.scheduler.countWaiting((job) => job.origin.guildId === guildId) >= config.GUILD_MAX_WAITING) {
-    throw new UserError('quota.guildWaiting', { limit: config.GUILD_MAX_WAITING });
+    throw new UserError(guildId ? 'quota.guildWaiting' : 'quota.dmWaiting', { limit: config.GUILD_MAX_WAITING });
   }
 }
 
+/**
+ * Manage Server (from the permissions Discord sent with the interaction) or the configured admin role, in the
+ * interaction's own guild; checked on every use. Never in a DM. What it allows is decided by src/discord/admin.ts.
+ */
 export function isAdmin(interaction: BaseInteraction, adminRoleId: string | undefined): boolean {
+  if (interaction.guildId === null) return false;
   if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return true;
   const member: GuildMember | APIInteractionGuildMember | null = interaction.member;
   if (!adminRoleId || !member) return false;
   return Array.isArray(member.roles) ? member.roles.includes(adminRoleId) : member.roles.cache.has(adminRoleId);
+}
+
+export function callerOf(interaction: BaseInteraction, ctx: BotContext): Caller {
+  return { userId: interaction.user.id, guildId: interaction.guildId, isAdmin: isAdmin(interaction, ctx.config.ADMIN_ROLE_ID) };
 }
 
 /** Answers autocomplete with up to 25 choices containing what the member typed. */
@@ -120,7 +150,7 @@ export async function suggest(interaction: AutocompleteInteraction, values: read
 export async function autocompleteFromServer(interaction: AutocompleteInteraction, ctx: BotContext, kind: JobKind): Promise<void> {
   const focused = interaction.options.getFocused(true).name;
   if (focused === 'template') {
-    await suggest(interaction, [...ctx.templates.values()].filter((template) => template.command === kind).map((template) => template.name));
+    await suggest(interaction, [...ctx.templates.values()].filter((template) => template.command === kind && ctx.pool.fitness(template) !== 'unfit').map((template) => template.name));
     return;
   }
   const template = ctx.templates.get(interaction.options.getString('template') ?? defaultTemplate(ctx, kind));

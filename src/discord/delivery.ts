@@ -2,7 +2,7 @@ import { basename, extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ComfyError, ComfyHttpError } from '../comfy/errors.js';
-import type { ComfyClient } from '../comfy/client.js';
+import type { ViewResult } from '../comfy/client.js';
 import type { OutputFile } from '../comfy/outputs.js';
 import type { PromptResult } from '../comfy/watcher.js';
 import type { Job } from '../jobs/job.js';
@@ -11,7 +11,12 @@ import { buildEmbed } from './embed.js';
 import { format, type Catalog, type MessageId } from './messages.js';
 import { ThrottledEditor } from './progress.js';
 import { DiscordHttpError, type DiscordUploader, type OutgoingUpload } from './uploader.js';
-import { describeError, TooLargeError } from './user-error.js';
+import { z } from 'zod';
+import { describeError, OutputsDroppedError, TooLargeError } from './user-error.js';
+
+/** What delivery reads of a message Discord returns: its id and attachments (to keep them when adding more). */
+const PostedMessageSchema = z.looseObject({ id: z.string(), attachments: z.array(z.looseObject({ id: z.string() })).catch([]) });
+type PostedMessage = z.infer<typeof PostedMessageSchema>;
 
 /** Discord's interaction tokens live 15 minutes; stop using one a little before that. */
 const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
@@ -46,12 +51,18 @@ function gone(error: unknown): error is DiscordHttpError {
   return error instanceof DiscordHttpError && (GONE_CODES.has(error.code) || error.status === 401);
 }
 
+export interface OutputSource {
+  open(job: Job, file: OutputFile): Promise<ViewResult>;
+  /** The job's delivery is over: anything fetched and unused can go. */
+  done(job: Job): void;
+}
+
 export interface DeliveryOptions {
   discord: DiscordUploader;
   appId: string;
   catalog: Catalog;
-  /** The ComfyUI client holding a job's outputs. */
-  comfyFor: (job: Job) => ComfyClient;
+  /** Where a finished job's outputs are read (fetching may have started while the job still ran). */
+  outputs: OutputSource;
   logger: Logger;
   progressEditMs: number;
   now?: () => number;
@@ -73,8 +84,15 @@ interface MessageBody {
 /** The custom id of a job's Cancel button; the router reads it back. */
 export const CANCEL_BUTTON_PREFIX = 'cancel:';
 
+/** An animated WebP gets a GIF beside it (WebP does not play inline everywhere), added after the first post. */
+interface Companion {
+  name: string;
+  source: Buffer;
+}
+
 interface Prepared {
   uploads: OutgoingUpload[];
+  companions: Companion[];
   shrunk: boolean;
   /** Total bytes of the files. */
   bytes: number;
@@ -118,7 +136,7 @@ export class Delivery {
 
   /** Streams the outputs to Discord (re-encoding only what must shrink to fit) with a compact embed. */
   complete(job: Job, result: PromptResult): Promise<'done' | 'failed'> {
-    const delivering = this.deliver(job, result);
+    const delivering = this.deliver(job, result).finally(() => this.options.outputs.done(job));
     this.inFlight.add(delivering);
     return delivering.finally(() => this.inFlight.delete(delivering));
   }
@@ -148,7 +166,8 @@ export class Delivery {
       return 'done';
     }
     if (result.outputs.length === 0) {
-      await this.post(job, { content: this.say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] } }, []).catch(() => undefined);
+      if (job.dropped?.length) await this.fail(job, new OutputsDroppedError(job.dropped));
+      else await this.post(job, { content: this.say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] } }, []).catch(() => undefined);
       return 'failed';
     }
     let limit = job.origin.attachmentLimit;
@@ -180,16 +199,43 @@ export class Delivery {
     onSize(prepared.bytes);
     try {
       const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
+      const dropped = job.dropped?.length ? `\n${this.say('done.dropped', { reason: job.dropped.join('; ') })}` : '';
       const body: MessageBody = {
-        content: this.say('done.summary', { seconds: seconds.toFixed(1) }),
+        content: `${this.say('done.summary', { seconds: seconds.toFixed(1) })}${dropped}`,
         embeds: [buildEmbed(this.options.catalog, job, seconds, prepared.shrunk)],
         attachments: prepared.uploads.map((upload, index) => ({ id: index, filename: upload.name })),
         allowed_mentions: { parse: [] },
       };
-      await this.post(job, body, prepared.uploads);
+      const message = await this.post(job, body, prepared.uploads);
+      if (message && prepared.companions.length > 0) this.track(this.addCompanions(job, message, prepared.companions, limit - prepared.bytes - OVERHEAD));
     } finally {
       prepared.dispose();
     }
+  }
+
+  /** Encodes the GIF companions and adds them to the message already showing the result (best effort). */
+  private async addCompanions(job: Job, message: PostedMessage, companions: readonly Companion[], room: number): Promise<void> {
+    try {
+      const sharp = (await import('sharp')).default;
+      const files: OutgoingUpload[] = [];
+      for (const companion of companions) {
+        const gif = await sharp(companion.source, { animated: true }).gif().toBuffer();
+        if (gif.length > room) continue;
+        room -= gif.length;
+        files.push({ name: companion.name, contentType: 'image/gif', open: async () => gif });
+      }
+      if (files.length === 0) return;
+      const kept = message.attachments.map((attachment) => ({ id: attachment.id }));
+      const added = files.map((file, index) => ({ id: index, filename: file.name }));
+      await this.options.discord.send('PATCH', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { body: { attachments: [...kept, ...added] }, files, auth: false });
+    } catch (error) {
+      this.options.logger.warn({ err: error, job: job.id }, 'could not add the GIF beside an animated WebP');
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
   }
 
   /**
@@ -198,18 +244,18 @@ export class Delivery {
    */
   private async prepare(job: Job, outputs: readonly OutputFile[], limit: number): Promise<Prepared> {
     const share = Math.floor((limit - OVERHEAD) / outputs.length);
-    const client = this.options.comfyFor(job);
     const pending = new Set<Readable>();
     const uploads: OutgoingUpload[] = [];
+    const companions: Companion[] = [];
     let shrunk = false;
     let total = 0;
     try {
       for (const output of outputs) {
         const name = basename(output.filename.replaceAll('\\', '/'));
         const contentType = MIME[extname(name).toLowerCase()] ?? 'application/octet-stream';
-        const first = await client.view(output);
+        const first = await this.options.outputs.open(job, output);
         const size = first.contentLength;
-        const companion = output.kind === 'animation' && name.toLowerCase().endsWith('.webp') && (size ?? Infinity) <= COMPANION_MAX_BYTES;
+        const companion = output.kind === 'animation' && name.toLowerCase().endsWith('.webp') && this.tokenAlive(job) && (size ?? Infinity) <= COMPANION_MAX_BYTES;
         if (size !== undefined && size <= share && !companion) {
           pending.add(first.stream);
           let reuse: Readable | undefined = first.stream;
@@ -222,42 +268,38 @@ export class Delivery {
                 pending.delete(stream);
                 return { stream, length: size };
               }
-              const again = await client.view(output);
+              const again = await this.options.outputs.open(job, output);
               return { stream: again.stream, length: again.contentLength ?? size };
             },
           });
           total += size;
           continue;
         }
-        const bytes = await readAll(first.stream);
+        const bytes = await readAll(first.stream, Math.max(share, COMPANION_MAX_BYTES) * 4);
         const { fitToLimit } = await import('./fit.js');
         const fitted = await fitToLimit({ name, bytes }, share);
         shrunk ||= fitted.shrunk;
         uploads.push({ name: fitted.name, contentType: MIME[extname(fitted.name).toLowerCase()] ?? contentType, open: async () => fitted.bytes });
         total += fitted.bytes.length;
-        if (companion) {
-          const gif = await (await import('sharp')).default(fitted.bytes, { animated: true }).gif().toBuffer();
-          if (total + gif.length <= limit - OVERHEAD) {
-            uploads.push({ name: fitted.name.replace(/\.webp$/i, '.gif'), contentType: 'image/gif', open: async () => gif });
-            total += gif.length;
-          }
-        }
+        if (companion) companions.push({ name: fitted.name.replace(/\.webp$/i, '.gif'), source: fitted.bytes });
       }
     } catch (error) {
       for (const stream of pending) stream.destroy();
       throw error;
     }
-    return { uploads, shrunk, bytes: total, dispose: () => { for (const stream of pending) stream.destroy(); } };
+    return { uploads, companions, shrunk, bytes: total, dispose: () => { for (const stream of pending) stream.destroy(); } };
   }
 
   /** Edits the reply while the token lives; otherwise (or if the reply is gone) posts to the channel, then DMs. */
-  private async post(job: Job, body: MessageBody, files: readonly OutgoingUpload[]): Promise<void> {
+  /** Returns the edited reply (for later additions), or undefined when the result went to the channel or a DM. */
+  private async post(job: Job, body: MessageBody, files: readonly OutgoingUpload[]): Promise<PostedMessage | undefined> {
     let lead: MessageId = 'done.late';
     if (this.tokenAlive(job)) {
       try {
-        const message = (await this.editOriginal(job, body, files)) as { id?: string } | undefined;
-        if (message?.id) job.messageId ??= message.id;
-        return;
+        const message = PostedMessageSchema.safeParse(await this.editOriginal(job, body, files));
+        if (!message.success) return undefined;
+        job.messageId ??= message.data.id;
+        return message.data;
       } catch (error) {
         if (!gone(error)) throw error;
         this.options.logger.info({ job: job.id, code: error.code }, 'interaction reply is gone; posting to the channel');
@@ -277,6 +319,7 @@ export class Delivery {
       const dm = (await this.options.discord.send('POST', '/users/@me/channels', { body: { recipient_id: job.requester.id }, auth: true })) as { id: string };
       await this.options.discord.send('POST', `/channels/${dm.id}/messages`, { body: this.scrubbed(late), files, auth: true });
     }
+    return undefined;
   }
 
   /** Edits the reply; anything but a progress edit (which brings its own button) clears the buttons. */
@@ -311,8 +354,17 @@ export class Delivery {
   }
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
+/** Reads a download into memory, refusing to hold more than `maxBytes` (a server that sends no length). */
+async function readAll(stream: Readable, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  let total = 0;
+  for await (const chunk of stream) {
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) {
+      stream.destroy();
+      throw new TooLargeError(total, maxBytes);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }

@@ -1,6 +1,6 @@
 import type { Metadata } from 'sharp';
 import { request } from 'undici';
-import type { InputImage } from '../comfy-runner.js';
+import type { InputImage } from '../comfy/runner.js';
 import { countFrames } from './frames.js';
 import { formatBytes } from './messages.js';
 import { UserError } from './user-error.js';

@@ -53,4 +53,12 @@ export function wireJobEvents(ctx: BotContext): void {
   // Repeats for the same job are free: the editor only edits when the text changes.
   scheduler.on('held', (job) => delivery.progress(job, delivery.say('comfy.down', { id: job.id })));
   scheduler.on('available', () => logger.info('ComfyUI is reachable again'));
+  // A server that stops answering is noticed by the pool (health checks, the socket), not only by a failed send:
+  // tell the members whose jobs are inside it, and, when no server is left, everyone waiting. Once per outage —
+  // the editor only edits when the text changes.
+  ctx.pool.on('down', (backend) => {
+    for (const job of scheduler.activeOn(backend.name)) delivery.progress(job, delivery.say('comfy.downRunning', { id: job.id }));
+    if (ctx.pool.anyUp) return;
+    for (const job of scheduler.snapshot().waiting) delivery.progress(job, delivery.say('comfy.down', { id: job.id }));
+  });
 }

@@ -3,8 +3,10 @@ import {
   ComfyHttpError, ComfyTimeoutError, ComfyUnreachableError, ExecutionFailedError, ExecutionInterruptedError, PromptLostError, PromptRejectedError, firstLine,
 } from '../comfy/errors.js';
 import { ParamError } from '../comfy/templates.js';
+import { TemplateUnfitError } from '../comfy/unfit.js';
 import { ZodError } from 'zod';
 import { QuotaError } from '../jobs/scheduler.js';
+import { LedgerWriteError } from '../jobs/store.js';
 import { format, formatBytes, type Catalog, type MessageId } from './messages.js';
 
 /** An error whose message is meant for the member (bad input, limits); thrown by commands. */
@@ -12,6 +14,14 @@ export class UserError extends Error {
   override name = 'UserError';
   constructor(readonly id: MessageId, readonly values: Record<string, string | number> = {}) {
     super(id);
+  }
+}
+
+/** ComfyUI accepted the prompt but dropped the outputs that would have made files (a 200 with node_errors). */
+export class OutputsDroppedError extends Error {
+  override name = 'OutputsDroppedError';
+  constructor(readonly sentences: readonly string[]) {
+    super(sentences.join('; '));
   }
 }
 
@@ -35,7 +45,10 @@ export function describeError(catalog: Catalog, error: unknown, jobId = ''): Use
   if (error instanceof ParamError) return say('input.invalid', { reason: capitalize(error.message) });
   if (error instanceof ZodError) return say('input.invalid', { reason: capitalize(error.issues.map((issue) => issue.message).join('; ')) });
   if (error instanceof QuotaError) return say('input.quota', { limit: error.limit });
+  if (error instanceof LedgerWriteError) return say('bot.ledgerFailed', { id: error.jobId });
   if (error instanceof PromptRejectedError) return say('fail.rejected', { reason: error.sentences.join('; ') });
+  if (error instanceof TemplateUnfitError) return say('fail.unfit', { reason: error.problems.join('; ') });
+  if (error instanceof OutputsDroppedError) return say('fail.rejected', { reason: error.sentences.join('; ') });
   if (error instanceof ExecutionFailedError) {
     return error.outOfMemory ? say('fail.oom', { nodeType: error.nodeType }) : say('fail.node', { nodeType: error.nodeType, message: firstLine(error.exceptionMessage) });
   }

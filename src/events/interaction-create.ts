@@ -1,8 +1,9 @@
-import { Events, MessageFlags, type ButtonInteraction, type Client, type Interaction } from 'discord.js';
+import { Events, MessageFlags, type AutocompleteInteraction, type ButtonInteraction, type Client, type Interaction } from 'discord.js';
 import { commands } from '../commands/index.js';
 import type { BotContext } from '../context.js';
-import { isAdmin } from '../commands/shared.js';
-import { checkAccess } from '../discord/access.js';
+import { callerOf } from '../commands/shared.js';
+import { accessRefusal, checkAccess, type AccessRules } from '../discord/access.js';
+import { canManage } from '../discord/admin.js';
 import { CANCEL_BUTTON_PREFIX } from '../discord/delivery.js';
 import type { MessageId } from '../discord/messages.js';
 import { describeError } from '../discord/user-error.js';
@@ -15,11 +16,21 @@ export function onInteractionCreate(client: Client, ctx: BotContext): void {
   client.on(Events.InteractionCreate, (interaction) => void route(interaction, ctx));
 }
 
+function accessRules(ctx: BotContext): AccessRules {
+  return {
+    dms: ctx.config.ALLOW_DMS, guilds: ctx.config.ALLOWED_GUILD_IDS, channels: ctx.config.ALLOWED_CHANNEL_IDS, roles: ctx.config.ALLOWED_ROLE_IDS,
+    commandRoles: { imagine: ctx.config.IMAGINE_ROLE_IDS, img2vid: ctx.config.IMG2VID_ROLE_IDS },
+  };
+}
+
+function kindOf(commandName: string): JobKind | undefined {
+  return commandName === 'imagine' || commandName === 'img2vid' ? commandName : undefined;
+}
+
+/** Every kind of interaction passes the same access rules (DMs, allowlists) before anything else runs. */
 async function route(interaction: Interaction, ctx: BotContext): Promise<void> {
   if (interaction.isAutocomplete()) {
-    await byName.get(interaction.commandName)?.autocomplete?.(interaction, ctx).catch((error: unknown) => {
-      ctx.logger.warn({ err: error, command: interaction.commandName }, 'autocomplete failed');
-    });
+    await autocomplete(interaction, ctx);
     return;
   }
   if (interaction.isButton() && interaction.customId.startsWith(CANCEL_BUTTON_PREFIX)) {
@@ -30,11 +41,7 @@ async function route(interaction: Interaction, ctx: BotContext): Promise<void> {
   const command = byName.get(interaction.commandName);
   if (!command) return;
   try {
-    const kind = interaction.commandName === 'imagine' || interaction.commandName === 'img2vid' ? (interaction.commandName as JobKind) : undefined;
-    checkAccess(interaction, {
-      guilds: ctx.config.ALLOWED_GUILD_IDS, channels: ctx.config.ALLOWED_CHANNEL_IDS, roles: ctx.config.ALLOWED_ROLE_IDS,
-      commandRoles: { imagine: ctx.config.IMAGINE_ROLE_IDS, img2vid: ctx.config.IMG2VID_ROLE_IDS },
-    }, kind);
+    checkAccess(interaction, accessRules(ctx), kindOf(interaction.commandName));
     await command.execute(interaction, ctx);
   } catch (error) {
     const described = describeError(ctx.catalog, error);
@@ -51,15 +58,35 @@ async function route(interaction: Interaction, ctx: BotContext): Promise<void> {
 
 const BUTTON_OUTCOMES: Readonly<Record<string, MessageId>> = {
   removed: 'cancel.removed', 'deleted-from-comfy': 'cancel.deleted', interrupted: 'cancel.interrupted',
-  'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
+  stopping: 'cancel.stopping', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
 };
 
-/** The Cancel button under a job's reply: the requester (or an admin) cancels it; others are told it is not theirs. */
+/** Members the access rules refuse get no choices: not even the names of templates and models. */
+async function autocomplete(interaction: AutocompleteInteraction, ctx: BotContext): Promise<void> {
+  try {
+    if (accessRefusal(interaction, accessRules(ctx), kindOf(interaction.commandName))) await interaction.respond([]);
+    else await byName.get(interaction.commandName)?.autocomplete?.(interaction, ctx);
+  } catch (error) {
+    ctx.logger.warn({ err: error, command: interaction.commandName }, 'autocomplete failed');
+  }
+}
+
+/**
+ * The Cancel button under a job's reply: the requester (or an admin of the job's server) cancels it; others are
+ * told it is not theirs, and members the access rules refuse are told why.
+ */
 async function cancelFromButton(interaction: ButtonInteraction, jobId: string, ctx: BotContext): Promise<void> {
   try {
-    const outcome = await ctx.scheduler.cancel(jobId, interaction.user.id, isAdmin(interaction, ctx.config.ADMIN_ROLE_ID));
-    await interaction.reply({ content: ctx.delivery.say(BUTTON_OUTCOMES[outcome] as MessageId, { id: jobId }), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+    await interaction.reply({ content: await buttonAnswer(interaction, jobId, ctx), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
   } catch (error) {
     ctx.logger.warn({ err: error, job: jobId }, 'cancel button failed');
   }
+}
+
+async function buttonAnswer(interaction: ButtonInteraction, jobId: string, ctx: BotContext): Promise<string> {
+  const refusal = accessRefusal(interaction, accessRules(ctx), undefined);
+  if (refusal) return describeError(ctx.catalog, refusal).text;
+  const job = ctx.scheduler.get(jobId);
+  const outcome = await ctx.scheduler.cancel(jobId, interaction.user.id, job !== undefined && canManage(job, callerOf(interaction, ctx)));
+  return ctx.delivery.say(BUTTON_OUTCOMES[outcome] as MessageId, { id: jobId });
 }

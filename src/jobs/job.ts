@@ -59,6 +59,8 @@ export interface Job {
   recovered?: boolean;
   /** Failed submissions in a row (HTTP 5xx); after a few the job fails instead of retrying forever. */
   submitFailures?: number;
+  /** Outputs ComfyUI dropped when it accepted the prompt (a 200 with node_errors), in plain sentences. */
+  dropped?: string[];
 }
 
 export const FINAL_STATES: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);

@@ -11,16 +11,26 @@ export interface JobLedger {
   update(job: Job): void;
 }
 
+/** Room for a job on a server that can run it; not now (every fitting server is full or down); or never. */
+export type Reservation = { kind: 'reserved'; server: string } | { kind: 'busy' } | { kind: 'never'; error: Error };
+
+export interface Submission {
+  promptId: string;
+  values: Record<string, string | number | boolean>;
+  /** Why the backend dropped some of the job's outputs while accepting the rest (shown to the member). */
+  dropped: string[];
+}
+
 /** What the scheduler needs from a backend (ComfyUI in production); no HTTP or Discord here. */
 export interface JobRunner<Result> {
-  /** Reserves room for the job on a backend that can run it: its name, 'busy' (not now), or why it never can. */
-  reserve(job: Job): string | 'busy' | Error;
+  /** Reserves room for the job on a backend that can run it. */
+  reserve(job: Job): Reservation;
   /** Gives back the room of a job whose prompt left the backend. */
   release(job: Job): void;
   /** An id for the job's next prompt, chosen before sending so the ledger knows it even if we crash mid-send. */
   newPromptId(): string;
   /** Queues the job's workflow under `job.promptId`; resolves with the id the backend used and the values sent. */
-  submit(job: Job): Promise<{ promptId: string; values: Record<string, string | number | boolean> }>;
+  submit(job: Job): Promise<Submission>;
   /** Follows a submitted prompt to its end. */
   follow(job: Job, onProgress: (progress: JobProgress) => void): Promise<Result>;
   /** Picks up a prompt submitted before a restart, so `follow` can follow it. */
@@ -56,7 +66,13 @@ export interface NewJob {
   input?: StoredInput;
 }
 
-export type CancelOutcome = 'removed' | 'deleted-from-comfy' | 'interrupted' | 'not-found' | 'not-yours' | 'finished';
+/**
+ * removed: it never reached the backend · deleted-from-comfy: it was pending there and is deleted · interrupted:
+ * it was running and ComfyUI is told to stop it (it stops between nodes) · stopping: its prompt is on the wire;
+ * it is deleted or interrupted as soon as ComfyUI has it. In the last three cases the 'cancelled' event comes
+ * only once the backend has really let go of it.
+ */
+export type CancelOutcome = 'removed' | 'deleted-from-comfy' | 'interrupted' | 'stopping' | 'not-found' | 'not-yours' | 'finished';
 
 export class QuotaError extends Error {
   override name = 'QuotaError';
@@ -86,6 +102,8 @@ export interface SchedulerEvents<Result> {
  */
 export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   private readonly waiting = new FairQueue<Job>((job) => job.requester.id);
+  /** Taken from the fair queue and waiting for a submission slot (the rate limit): still cancellable in the bot. */
+  private readonly dispatching = new Map<string, Job>();
   private readonly jobs = new Map<string, Job>();
   private readonly submitQueue: PQueue;
   private inFlight = 0;
@@ -165,10 +183,15 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     return this.waiting.positionOf(job.id) + this.inFlight;
   }
 
-  /** Jobs inside the backend (oldest first), then waiting jobs in the order they will run. */
+  /** Jobs inside the backend (oldest first), then waiting jobs in the order they will run (those about to be sent first). */
   snapshot(): { active: Job[]; waiting: Job[] } {
     const active = [...this.jobs.values()].filter((job) => job.state === 'submitting' || job.state === 'submitted' || job.state === 'running' || job.state === 'delivering');
-    return { active: active.sort((a, b) => (a.submittedAt ?? 0) - (b.submittedAt ?? 0)), waiting: this.waiting.ordered() };
+    return { active: active.sort((a, b) => (a.submittedAt ?? 0) - (b.submittedAt ?? 0)), waiting: [...this.dispatching.values(), ...this.waiting.ordered()] };
+  }
+
+  /** Jobs that are inside a backend or being sent there, for outage notices. */
+  activeOn(server: string): Job[] {
+    return [...this.jobs.values()].filter((job) => job.backend === server && (job.state === 'submitting' || job.state === 'submitted' || job.state === 'running'));
   }
 
   latestOf(userId: string): Job | undefined {
@@ -180,16 +203,14 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     if (!job) return 'not-found';
     if (job.requester.id !== byUserId && !isAdmin) return 'not-yours';
     if (FINAL_STATES.has(job.state) || job.state === 'delivering') return 'finished';
-    if (job.state === 'waiting' && this.waiting.remove(job.id)) {
+    if (job.state === 'waiting' && (this.waiting.remove(job.id) || this.dispatching.delete(job.id))) {
       this.finish(job, 'cancelled');
       this.emit('cancelled', job);
       return 'removed';
     }
     this.cancelling.add(job.id);
-    if (job.state === 'submitting') {
-      // Its prompt is on the wire: once ComfyUI has it, `run` deletes or interrupts it.
-      return 'deleted-from-comfy';
-    }
+    // Its prompt is on the wire: once ComfyUI has it, `run` deletes or interrupts it.
+    if (job.state === 'submitting') return 'stopping';
     const outcome = await this.runner.cancel(job);
     if (outcome === 'gone') {
       this.cancelling.delete(job.id);
@@ -212,31 +233,41 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   /** Hands waiting jobs, in fair order, to the backend while it has room for them. */
   private pump(): void {
     while (!this.stopped && !this.paused && this.waiting.size > 0) {
-      let reserved: string | Error | undefined;
+      let reserved: Reservation | undefined;
       const job = this.waiting.take((candidate) => {
         const outcome = this.runner.reserve(candidate);
-        if (outcome === 'busy') return false;
+        if (outcome.kind === 'busy') return false;
         reserved = outcome;
         return true;
       });
-      if (!job) return;
-      if (reserved instanceof Error) {
-        this.fail(job, reserved);
+      if (!job || !reserved) return;
+      if (reserved.kind === 'never') {
+        this.fail(job, reserved.error);
         continue;
       }
-      job.backend = reserved;
+      if (reserved.kind !== 'reserved') continue;
+      job.backend = reserved.server;
       this.inFlight++;
+      this.dispatching.set(job.id, job);
       void this.submitQueue.add(() => this.run(job));
     }
   }
 
   private async run(job: Job): Promise<void> {
+    // Cancelled while it waited for a submission slot: give its room back, send nothing.
+    if (!this.dispatching.delete(job.id)) {
+      this.inFlight--;
+      this.runner.release(job);
+      this.pump();
+      return;
+    }
     try {
       job.promptId = this.runner.newPromptId();
       job.state = 'submitting';
       this.save(job);
-      const { promptId, values } = await this.runner.submit(job);
+      const { promptId, values, dropped } = await this.runner.submit(job);
       Object.assign(job, { promptId, values, state: 'submitted', submittedAt: this.now(), submitFailures: 0 });
+      if (dropped.length > 0) job.dropped = dropped;
       this.save(job);
       this.markAvailable();
       this.emit('update', job);

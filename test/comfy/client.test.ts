@@ -256,6 +256,7 @@ describe('ComfyClient errors', () => {
     const promptId = randomUUID();
     const done = comfy.watcher.watch(promptId);
     await comfy.client.queuePrompt(samplerWorkflow(), { promptId });
+    comfy.watcher.confirm(promptId);
     await server.restart();
     await expect(done).rejects.toBeInstanceOf(PromptLostError);
     await waitFor(() => comfy.socket.isOpen, 'the socket to reconnect');

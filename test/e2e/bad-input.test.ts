@@ -76,6 +76,6 @@ describe('unusual but valid input reaches ComfyUI byte for byte', () => {
     await waitForOriginal(h.discord, token, (message) => message.files.length > 0, 'the animation');
     const names = [...h.sim.state.files.keys()].filter((key) => key.startsWith('input/'));
     expect(names).toHaveLength(1);
-    expect(names[0]).toMatch(/^input\/discord\/discord-[0-9a-f-]{36}\.png$/);
+    expect(names[0]).toMatch(/^input\/discord\/bot-[0-9a-f]{24}\.png$/);
   });
 });

@@ -37,9 +37,13 @@ describe('/img2vid end to end', () => {
 
   it('delivers the core-nodes template as animated WebP with a GIF beside it', async () => {
     const { token } = img2vid(still, 'cat.png', 'image/png', [option('frames', 2), option('template', 'img2vid-core')]);
-    const done = await waitForOriginal(h.discord, token, (message) => message.files.length > 0, 'the animation');
+    const done = await waitForOriginal(h.discord, token, (message) => message.files.length > 1, 'the animation and its GIF');
     expect(done.attachments.map((attachment) => attachment.filename.split('.').pop())).toEqual(['webp', 'gif']);
     expect((await sharp(done.files[0] as Buffer, { animated: true }).metadata()).pages).toBe(2);
+    expect((await sharp(done.files[1] as Buffer, { animated: true }).metadata())).toMatchObject({ format: 'gif', pages: 2 });
+    // The member's first file does not wait for the GIF: the WebP arrives alone, the GIF is added by a later edit.
+    const uploads = h.discord.requests.filter((request) => request.path.includes(token) && request.files.length > 0);
+    expect(uploads.map((request) => request.files.map((file) => file.filename.split('.').pop()))).toEqual([['webp'], ['gif']]);
   });
 
   it.each([

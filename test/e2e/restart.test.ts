@@ -25,6 +25,8 @@ describe('restart survival', () => {
       tokens.push(token);
     }
     await h.discord.waitForRequest((request) => request.files.length > 0, 15_000, 'the first upload');
+    // The upload's answer is held, so the first job stays mid-delivery while its slot goes to the third prompt.
+    await waitFor(() => (h?.sim.submitted.length ?? 0) >= 3, 'the third prompt to be sent to ComfyUI');
     const states = { running: h.sim.state.running?.promptId, pending: h.sim.state.pending.map((entry) => entry.promptId) };
     expect(states.running).toBeDefined();
     expect(states.pending.length + h.sim.submitted.length).toBeGreaterThanOrEqual(3);

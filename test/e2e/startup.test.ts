@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDiscord } from '../fakes/discord/fake-discord.js';
+import { waitFor } from '../helpers.js';
 import { ROOT, runNpmScript } from '../run-script.js';
 import { BotProcess, member, option, startHarness, waitForOriginal, type Harness } from './harness.js';
 
@@ -41,6 +42,26 @@ describe('starting the bot', () => {
     }
   });
 
+  it('refuses a second bot on the same DATA_DIR with one line, and the first keeps working', async () => {
+    h = await startHarness();
+    const dataDir = h.bot.env['DATA_DIR'] as string;
+    const second = new BotProcess(h.bot.env);
+    let code: number | null | undefined;
+    second.start();
+    void second.exited().then((exitCode) => (code = exitCode));
+    try {
+      await waitFor(() => code !== undefined, 'the second bot to exit', 15_000);
+    } finally {
+      await second.stop();
+    }
+    expect(code).toBe(1);
+    expect(second.output).toContain('Another copy of the bot is already running');
+    expect(second.output.trim()).toBe(`Another copy of the bot is already running with DATA_DIR=${dataDir} (it holds ${join(dataDir, 'bot.lock')}). Stop it first, or give this one its own DATA_DIR.`);
+    const { token } = h.discord.chatInput('imagine', [option('prompt', 'still here')], member('kim'));
+    const done = await waitForOriginal(h.discord, token, (message) => message.files.length > 0, 'the first bot\'s picture');
+    expect(done.attachments[0]?.filename).toMatch(/\.png$/);
+  });
+
   it('registers commands once, and npm run register sends nothing when they are unchanged', async () => {
     h = await startHarness();
     const puts = () => h?.discord.requests.filter((request) => request.method === 'PUT').length;
@@ -66,7 +87,8 @@ describe('starting the bot', () => {
 
   it('uses img2vid-core when the server lacks the VideoHelperSuite nodes', async () => {
     h = await startHarness({ sim: { videoHelperSuite: false } });
-    await h.bot.waitForLog(/img2vid .* does not fit this server/);
+    await h.bot.waitForLog(/template img2vid cannot run on any server/);
+    await h.bot.waitForLog(/default \/img2vid template: img2vid-core/);
     const still = await sharp({ create: { width: 16, height: 16, channels: 3, background: 'teal' } }).png().toBuffer();
     const attachment = h.discord.addAttachment('still.png', still, 'image/png');
     const { token } = h.discord.chatInput('img2vid', [{ name: 'image', type: 11, value: attachment.id }, option('frames', 2)], member('jo'), { attachments: [attachment] });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FairQueue } from '../../src/jobs/fair-queue.js';
 import type { Job, JobProgress } from '../../src/jobs/job.js';
-import { QuotaError, Scheduler, type JobRunner, type NewJob } from '../../src/jobs/scheduler.js';
+import { QuotaError, Scheduler, type JobRunner, type NewJob, type Reservation } from '../../src/jobs/scheduler.js';
 import { waitFor } from '../helpers.js';
 
 class Unavailable extends Error {}
@@ -24,7 +24,7 @@ class StubRunner implements JobRunner<string> {
     const result = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
     result.catch(() => undefined);
     this.pending.set(prompt, { ...settle, result, progress: () => undefined });
-    return { promptId: `p-${job.id}-${job.resubmits}`, values: { ...job.params, seed: 1 } };
+    return { promptId: `p-${job.id}-${job.resubmits}`, values: { ...job.params, seed: 1 }, dropped: [] };
   }
   follow(job: Job, onProgress: (progress: JobProgress) => void): Promise<string> {
     const entry = this.pending.get(job.params['prompt'] as string);
@@ -42,7 +42,7 @@ class StubRunner implements JobRunner<string> {
   resume() { /* not used by these tests */ }
   capacity = 1;
   inside_ = new Set<string>();
-  reserve(job: Job) { if (this.inside_.size >= this.capacity) return 'busy' as const; this.inside_.add(job.id); return 'stub'; }
+  reserve(job: Job): Reservation { if (this.inside_.size >= this.capacity) return { kind: 'busy' }; this.inside_.add(job.id); return { kind: 'reserved', server: 'stub' }; }
   release(job: Job) { this.inside_.delete(job.id); }
   newPromptId() { return `id-${++this.ids}`; }
   ids = 0;
@@ -185,7 +185,7 @@ describe('Scheduler', () => {
     };
     const job = scheduler.enqueue(newJob('ann', 'slow-submit'));
     await waitFor(() => job.state === 'submitting', 'the submission to start');
-    expect(await scheduler.cancel(job.id, 'ann', false)).toBe('deleted-from-comfy');
+    expect(await scheduler.cancel(job.id, 'ann', false)).toBe('stopping');
     release();
     await waitFor(() => job.state === 'cancelled', 'the cancel to land');
     expect(runner.cancelled).toEqual(['slow-submit']);

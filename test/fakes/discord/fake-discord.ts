@@ -51,6 +51,11 @@ export interface StoredMessage {
   files: Buffer[];
 }
 
+/** `guildId`: another guild than the fake one (not in the bot's cache), or null for a DM with the bot. */
+export interface Where {
+  guildId?: string | null;
+}
+
 export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   attachmentSizeLimit?: number;
@@ -78,6 +83,8 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
   readonly forbiddenChannels = new Set<string>();
   readonly validToken: string;
   private readonly served = new Map<string, { bytes: Buffer; contentType: string }>();
+  /** A channel per other guild, and per member's DM (`dm:<user id>`), that interactions came from. */
+  private readonly placeChannels = new Map<string, string>();
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
   private readonly sockets = new Set<WebSocket>();
@@ -126,11 +133,21 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     return { id, filename, size: bytes.length, url: `${this.url}${path}`, proxy_url: `${this.url}${path}`, content_type: contentType, ...dimensions };
   }
 
+  /** Where an interaction comes from: the fake guild unless `guildId` names another (null: the member's DM with the bot). */
+  private place(where: Where, user: FakeUser): { guildId: string | null; channelId: string } {
+    const guildId = where.guildId === undefined ? this.guildId : where.guildId;
+    if (guildId === this.guildId) return { guildId, channelId: this.channelId };
+    const key = guildId ?? `dm:${user.id}`;
+    const channelId = this.placeChannels.get(key) ?? snowflake();
+    this.placeChannels.set(key, channelId);
+    return { guildId, channelId };
+  }
+
   /** Dispatches a slash command; returns the interaction's id and token. */
-  chatInput(name: string, options: Array<{ name: string; type: number; value: unknown; focused?: boolean }>, user: FakeUser, extra: { attachments?: Attachment[]; autocomplete?: boolean; attachmentSizeLimit?: number } = {}) {
+  chatInput(name: string, options: Array<{ name: string; type: number; value: unknown; focused?: boolean }>, user: FakeUser, extra: Where & { attachments?: Attachment[]; autocomplete?: boolean; attachmentSizeLimit?: number } = {}) {
     const resolved = extra.attachments?.length ? { resolved: { attachments: Object.fromEntries(extra.attachments.map((attachment) => [attachment.id, attachment])) } } : {};
     const payload = interactionPayload(extra.autocomplete ? 4 : 2, {
-      appId: this.appId, guildId: this.guildId, channelId: this.channelId, user,
+      appId: this.appId, ...this.place(extra, user), user,
       attachmentSizeLimit: extra.attachmentSizeLimit ?? this.options.attachmentSizeLimit ?? 10 * 1024 * 1024,
     }, { name, options, ...resolved });
     this.dispatch('INTERACTION_CREATE', payload);
@@ -138,10 +155,10 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
   }
 
   /** Dispatches a click on a button of the interaction `token`'s reply; returns the click's own id and token. */
-  button(customId: string, user: FakeUser, token: string) {
+  button(customId: string, user: FakeUser, token: string, where: Where = {}) {
     const original = this.originals.get(token);
     const payload = interactionPayload(3, {
-      appId: this.appId, guildId: this.guildId, channelId: this.channelId, user, attachmentSizeLimit: this.options.attachmentSizeLimit ?? 10 * 1024 * 1024,
+      appId: this.appId, ...this.place(where, user), user, attachmentSizeLimit: this.options.attachmentSizeLimit ?? 10 * 1024 * 1024,
     }, { custom_id: customId, component_type: 2 });
     const message = this.wire(original ?? { id: snowflake(), channelId: this.channelId, content: '', embeds: [], attachments: [], flags: 0, files: [], components: [] });
     const { data, ...rest } = payload;
@@ -279,8 +296,14 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
         const previous = this.originals.get(token);
         const edit = json as Record<string, unknown>;
         let message = this.store(this.channelId, { ...(previous ? { content: previous.content, embeds: previous.embeds, flags: previous.flags, components: previous.components } : {}), ...edit }, files, previous?.id);
-        // Like Discord: an edit without an `attachments` field keeps the files the message already has.
+        // Like Discord: an edit without an `attachments` field keeps the files the message already has; with one,
+        // it keeps those of its existing attachments it lists by id, and adds the new files.
         if (previous && !('attachments' in edit) && files.length === 0) message = { ...message, attachments: previous.attachments, files: previous.files };
+        else if (previous && Array.isArray(edit['attachments'])) {
+          const listed = new Set((edit['attachments'] as Array<{ id?: unknown }>).map((attachment) => String(attachment.id)));
+          const kept = previous.attachments.map((attachment, index) => ({ attachment, bytes: previous.files[index] as Buffer })).filter(({ attachment }) => listed.has(attachment.id));
+          message = { ...message, attachments: [...kept.map(({ attachment }) => attachment), ...message.attachments], files: [...kept.map(({ bytes }) => bytes), ...message.files] };
+        }
         this.originals.set(token, message);
         return respond(200, this.wire(message));
       }

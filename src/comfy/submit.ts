@@ -1,0 +1,87 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { ComfyConnection } from './connection.js';
+import { ComfyTimeoutError } from './errors.js';
+import { explainNodeErrors } from './explain.js';
+import type { OutputFile } from './outputs.js';
+import type { NodeErrors, ObjectInfo } from './schemas.js';
+import { resolveServerDefaults } from './template-check.js';
+import { fillWorkflow, type Template } from './templates.js';
+import type { PromptProgress, PromptResult } from './watcher.js';
+
+/** Image bytes to upload for a template's image parameter. */
+export interface TemplateImage {
+  bytes: Buffer;
+  extension: string;
+}
+
+export interface SubmitOptions {
+  /** Our own prompt id, chosen (and written down) before sending; a fresh one when omitted. */
+  promptId?: string;
+  image?: TemplateImage;
+  /** Where uploads go in ComfyUI's input folder. */
+  subfolder?: string;
+  onProgress?: (progress: PromptProgress) => void;
+  /** Files named by an `executed` event, before the prompt has finished: fetching can start at once. */
+  onOutput?: (files: OutputFile[]) => void;
+}
+
+export interface SubmittedTemplate {
+  promptId: string;
+  /** Every parameter's final value (seed included). */
+  values: Record<string, string | number | boolean>;
+  /** Why ComfyUI dropped some outputs of an otherwise accepted prompt (a 200 that carries node_errors). */
+  dropped: string[];
+  /** Settles when the prompt has finished in ComfyUI. */
+  result: Promise<PromptResult>;
+  /** Substitutions made for this server (a default checkpoint it lacks → one it has). */
+  notes: string[];
+}
+
+export function imageParamOf(template: Template): string | undefined {
+  return Object.entries(template.params).find(([, spec]) => spec.type === 'image')?.[0];
+}
+
+/**
+ * The one way a template reaches ComfyUI (the bot and `render` both use it): resolve defaults for this server,
+ * upload the image under a name derived from its bytes (a resubmission reuses the file instead of adding one),
+ * fill the workflow structurally, watch our own prompt id, then queue it. A timed-out POST is looked up before
+ * anyone tries again, since ComfyUI may have queued it after all.
+ */
+export async function submitTemplate(conn: ComfyConnection, objectInfo: ObjectInfo, template: Template, params: Readonly<Record<string, unknown>>, options: SubmitOptions = {}): Promise<SubmittedTemplate> {
+  const resolved = resolveServerDefaults(template, objectInfo);
+  const given: Record<string, unknown> = { ...params };
+  const imageParam = imageParamOf(template);
+  if (imageParam && options.image) {
+    const digest = createHash('sha256').update(options.image.bytes).digest('hex').slice(0, 24);
+    const uploaded = await conn.client.uploadImage(options.image.bytes, `bot-${digest}.${options.image.extension}`, { subfolder: options.subfolder ?? 'discord', overwrite: true });
+    given[imageParam] = uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
+  }
+  const { workflow, values } = fillWorkflow(resolved.template, given);
+  const nodeOrder = Object.keys(workflow);
+  const promptId = options.promptId ?? randomUUID();
+  const watch = (id: string): Promise<PromptResult> => conn.watcher.watch(id, {
+    nodeOrder,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+  });
+  let result = watch(promptId);
+  result.catch(() => undefined);
+  let queued: { promptId: string; nodeErrors: NodeErrors };
+  try {
+    queued = await conn.client.queuePrompt(workflow, { promptId });
+  } catch (error) {
+    if (!(error instanceof ComfyTimeoutError) || !(await conn.watcher.knows(promptId))) {
+      conn.watcher.forget(promptId);
+      throw error;
+    }
+    queued = { promptId, nodeErrors: {} };
+  }
+  if (queued.promptId !== promptId) {
+    conn.watcher.forget(promptId);
+    result = watch(queued.promptId);
+    result.catch(() => undefined);
+  }
+  conn.watcher.confirm(queued.promptId);
+  const dropped = explainNodeErrors(queued.nodeErrors);
+  return { promptId: queued.promptId, values, dropped, result, notes: resolved.notes };
+}
