@@ -26,6 +26,8 @@ const ComfySettings = {
   COMFYUI_RETRY_MS: int(1_000, 10, 600_000),
   COMFYUI_MOVE_AFTER_MS: int(30_000, 100, 3_600_000),
   TEMPLATES_DIR: optional(z.string()),
+  DEFAULT_IMAGINE_TEMPLATE: z.string().default('txt2img'),
+  DEFAULT_IMG2VID_TEMPLATE: z.string().default('img2vid'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
@@ -36,8 +38,6 @@ const BotSettings = {
   DISCORD_GUILD_ID: optional(snowflake),
   DISCORD_API_URL: z.url().default('https://discord.com/api'),
   DISCORD_ATTACHMENT_HOSTS: csv('cdn.discordapp.com,media.discordapp.net'),
-  DEFAULT_IMAGINE_TEMPLATE: z.string().default('txt2img'),
-  DEFAULT_IMG2VID_TEMPLATE: z.string().default('img2vid'),
   COMFYUI_MAX_IN_FLIGHT: int(2, 1, 32),
   SUBMITS_PER_MINUTE: int(120, 1, 10_000),
   MAX_WAITING_PER_USER: int(5, 1, 1000),

@@ -3,7 +3,9 @@ import { ComfyConfigSchema, loadConfigOrExit } from '../config.js';
 import { ComfyClient } from '../comfy/client.js';
 import { serverFromSettings } from '../comfy/connection.js';
 import { checkTemplateAgainstServer, resolveServerDefaults } from '../comfy/template-check.js';
-import { loadTemplates } from '../comfy/templates.js';
+import { loadTemplates, type Template } from '../comfy/templates.js';
+import { chooseDefault } from '../comfy/defaults.js';
+import type { ObjectInfo } from '../comfy/schemas.js';
 import { loadEnvFile } from '../env.js';
 import { templateDirs } from '../templates-registry.js';
 
@@ -19,6 +21,7 @@ const say = (ok: boolean, text: string): void => {
 try {
   const templates = await loadTemplates(templateDirs(config.TEMPLATES_DIR));
   say(true, `templates: ${[...templates.keys()].join(', ')}`);
+  const infos: ObjectInfo[] = [];
   for (const url of config.COMFYUI_URL) {
     const client = new ComfyClient({ server: serverFromSettings(url, config), clientId: `doctor-${randomUUID()}`, timeoutMs: config.COMFYUI_TIMEOUT_MS });
     try {
@@ -26,6 +29,7 @@ try {
       const device = stats.devices[0];
       say(true, `${client.displayUrl}: ComfyUI ${stats.system.comfyui_version ?? '(version unknown)'}${device ? ` on ${device.name}` : ''}`);
       const info = await client.objectInfo();
+      infos.push(info);
       for (const template of templates.values()) {
         const problems = checkTemplateAgainstServer(template, info);
         const { notes } = resolveServerDefaults(template, info);
@@ -36,6 +40,14 @@ try {
       say(false, `${client.displayUrl}: ${(error as Error).message}`);
     } finally {
       await client.close();
+    }
+  }
+  if (infos.length > 0) {
+    const fitness = (template: Template) => (infos.some((info) => checkTemplateAgainstServer(template, info).length === 0) ? 'fits' as const : 'unfit' as const);
+    const missing = (template: Template) => checkTemplateAgainstServer(template, infos[0] ?? {}).map((problem) => problem.message);
+    for (const [kind, configured] of [['imagine', config.DEFAULT_IMAGINE_TEMPLATE], ['img2vid', config.DEFAULT_IMG2VID_TEMPLATE]] as const) {
+      const choice = chooseDefault(kind, configured, templates, fitness, missing);
+      process.stdout.write(`${choice.reason ? '!' : '✔'} default /${kind} template: ${choice.name}${choice.reason ? ` (${choice.reason})` : ''}\n`);
     }
   }
 } catch (error) {

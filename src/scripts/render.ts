@@ -1,14 +1,15 @@
 import { loadEnvFile } from '../env.js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ComfyConfigSchema, loadConfigOrExit } from '../config.js';
 import { connectComfy, serverFromSettings } from '../comfy/connection.js';
 import { downloadOutputs } from '../comfy/download.js';
 import { ComfyError } from '../comfy/errors.js';
-import { checkTemplateAgainstServer, formatProblems, resolveServerDefaults } from '../comfy/template-check.js';
-import { fillWorkflow, loadTemplates, ParamError, TemplateError } from '../comfy/templates.js';
+import { checkTemplateAgainstServer, formatProblems } from '../comfy/template-check.js';
+import { imageParamOf, submitTemplate } from '../comfy/submit.js';
+import { loadTemplates, ParamError, TemplateError } from '../comfy/templates.js';
 import type { PromptProgress } from '../comfy/watcher.js';
 import { templateDirs } from '../templates-registry.js';
 
@@ -56,35 +57,34 @@ async function main(): Promise<void> {
     const objectInfo = await comfy.client.objectInfo();
     const problems = checkTemplateAgainstServer(template, objectInfo);
     if (problems.length > 0) throw new TemplateError(formatProblems(template, problems));
-    const resolved = resolveServerDefaults(template, objectInfo);
-    for (const note of resolved.notes) process.stderr.write(`note: ${note}\n`);
-    const imageParam = Object.entries(template.params).find(([, spec]) => spec.type === 'image')?.[0];
+    let image: { bytes: Buffer; extension: string } | undefined;
+    const imageParam = imageParamOf(template);
     if (imageParam && given[imageParam] === undefined) {
       if (!values.image) throw new UsageError(`template ${template.name} needs an input image: add --image PATH`);
-      const bytes = await readFile(values.image);
-      const uploaded = await comfy.client.uploadImage(bytes, `render-${randomUUID()}${extname(values.image) || '.png'}`, { subfolder: 'render' });
-      given[imageParam] = uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
-      process.stderr.write(`uploaded ${basename(values.image)} as ${String(given[imageParam])}\n`);
+      image = { bytes: await readFile(values.image), extension: (extname(values.image).slice(1) || 'png').toLowerCase() };
     }
-    const { workflow, values: used } = fillWorkflow(resolved.template, given);
-    process.stderr.write(`${template.name}: ${JSON.stringify(used)}\n`);
     await comfy.socket.waitOpen(AbortSignal.timeout(5_000)).catch(() => process.stderr.write('websocket not open; following the job by polling\n'));
-    const promptId = randomUUID();
     let last = '';
-    const done = comfy.watcher.watch(promptId, {
-      nodeOrder: Object.keys(workflow),
+    const submitted = await submitTemplate(comfy, objectInfo, template, given, {
+      ...(image ? { image } : {}),
+      subfolder: 'render',
       onProgress: (progress) => {
         const line = describe(progress);
         if (line !== last) process.stderr.write(`${line}\n`);
         last = line;
       },
     });
-    const queued = await comfy.client.queuePrompt(workflow, { promptId });
-    if (queued.promptId !== promptId) comfy.watcher.forget(promptId);
-    const result = await (queued.promptId === promptId ? done : comfy.watcher.watch(queued.promptId, { nodeOrder: Object.keys(workflow) }));
+    for (const note of submitted.notes) process.stderr.write(`note: ${note}\n`);
+    process.stderr.write(`${template.name}: ${JSON.stringify(submitted.values)}\n`);
+    for (const reason of submitted.dropped) process.stderr.write(`warning: ComfyUI skipped part of the workflow: ${reason}\n`);
+    const result = await submitted.result;
     const files = await downloadOutputs(comfy.client, result.promptId, result.outputs, values.out);
     for (const file of files) process.stdout.write(`${file}\n`);
-    if (files.length === 0) throw new ComfyError('the workflow finished but produced no files');
+    if (files.length === 0) {
+      throw new ComfyError(submitted.dropped.length > 0
+        ? `ComfyUI refused the part of the workflow that makes files: ${submitted.dropped.join('; ')}`
+        : 'the workflow finished but produced no files');
+    }
   } finally {
     await comfy.close();
   }
