@@ -55,6 +55,30 @@ function executionOrder(prompt: SimWorkflow, outputs: readonly string[]): string
   return order;
 }
 
+/**
+ * The order ComfyUI runs the needed nodes in (its ExecutionList's `ux_friendly_pick_node`): among the nodes whose
+ * inputs are ready, an output node first, then one that feeds an output, then one two steps from an output,
+ * else the first ready one.
+ */
+function runOrder(prompt: SimWorkflow, outputs: readonly string[]): string[] {
+  const needed = executionOrder(prompt, outputs);
+  const inputsOf = (id: string): string[] => Object.values(prompt[id]?.inputs ?? {}).filter(isLink).map((link) => link[0]).filter((source) => needed.includes(source));
+  const blocking = (id: string): string[] => needed.filter((other) => inputsOf(other).includes(id));
+  const isOutput = (id: string): boolean => outputs.includes(id);
+  const done = new Set<string>();
+  const order: string[] = [];
+  while (order.length < needed.length) {
+    const ready = needed.filter((id) => !done.has(id) && inputsOf(id).every((source) => done.has(source)));
+    const pick = ready.find(isOutput)
+      ?? ready.find((id) => blocking(id).some(isOutput))
+      ?? ready.find((id) => blocking(id).some((next) => blocking(next).some(isOutput)))
+      ?? (ready[0] as string);
+    order.push(pick);
+    done.add(pick);
+  }
+  return order;
+}
+
 /** A node's cache key: its class, its literal inputs and its upstream keys (ComfyUI's input signature). */
 function signatures(prompt: SimWorkflow, order: readonly string[], state: SimState): Map<string, string> {
   const result = new Map<string, string>();
@@ -118,7 +142,7 @@ export class Executor {
     const messages: Array<[string, Record<string, unknown>]> = [];
     const log = (type: string, data: Record<string, unknown>): void => { messages.push([type, data]); toClient(type, data); };
     log('execution_start', { prompt_id: promptId, timestamp: Date.now() });
-    const order = executionOrder(entry.prompt, entry.outputs);
+    const order = runOrder(entry.prompt, entry.outputs);
     const keys = signatures(entry.prompt, order, state);
     const cached = order.filter((id) => state.cache.has(keys.get(id) as string));
     log('execution_cached', { nodes: cached, prompt_id: promptId, timestamp: Date.now() });

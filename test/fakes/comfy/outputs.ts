@@ -94,6 +94,10 @@ export async function writeOutputs(state: SimState, prompt: SimWorkflow, promptI
       save(type, subfolder, `${base}_${counter}.png`, await makePng({ ...size, seed }));
       return { gifs: [{ ...file, format, frame_rate: fps, workflow: `${base}_${counter}.png`, fullpath: `/srv/comfy/ComfyUI/${type}/${file.filename}` }] };
     }
+    case 'PreviewAny': {
+      const value = upstreamValue(prompt, nodeId, 'value') ?? upstreamValue(prompt, nodeId, 'source');
+      return { text: [typeof value === 'string' ? value : JSON.stringify(value ?? null)] };
+    }
     default:
       return null;
   }

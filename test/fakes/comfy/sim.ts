@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ObjectInfo } from '../../../src/comfy/schemas.js';
-import { buildObjectInfo, DEFAULT_SAMPLERS, DEFAULT_SCHEDULERS } from './catalogue.js';
+import { buildObjectInfo } from './catalogue.js';
 import { Executor, type NodeFailure } from './executor.js';
 import { mimeOf, parseJsonBody, readBody, sendEmpty, sendJson, sendServerError } from './http-util.js';
 import { handleUpload } from './uploads.js';
@@ -111,7 +111,7 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
   get objectInfo(): ObjectInfo {
     return buildObjectInfo({
       checkpoints: this.options.checkpoints, videoCheckpoints: this.options.videoCheckpoints,
-      samplers: DEFAULT_SAMPLERS, schedulers: DEFAULT_SCHEDULERS, videoHelperSuite: this.options.videoHelperSuite,
+      videoHelperSuite: this.options.videoHelperSuite,
       inputFiles: () => [...this.state.files.keys()].filter((key) => key.startsWith('input/')).map((key) => key.split('/').slice(2).join('/')).sort(),
     });
   }

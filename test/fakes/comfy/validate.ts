@@ -38,8 +38,10 @@ function pyRepr(values: readonly unknown[]): string {
 
 /** Coerces a widget value the way ComfyUI's validate_inputs does; returns an error item or the coerced value. */
 function checkLiteral(inputName: string, spec: unknown[], value: unknown): { value: unknown } | { error: ErrorItem } {
-  const [kind, rawConfig] = spec;
+  const [rawKind, rawConfig] = spec;
   const config = (rawConfig ?? {}) as Record<string, unknown>;
+  // V3 nodes describe a combo as ['COMBO', {options}]; V1 as [[...values], {...}].
+  const kind = rawKind === 'COMBO' && Array.isArray(config['options']) ? config['options'] : rawKind;
   if (Array.isArray(kind)) {
     if (kind.includes(value)) return { value };
     const long = kind.length > 20;
@@ -63,11 +65,13 @@ function checkLiteral(inputName: string, spec: unknown[], value: unknown): { val
         },
       };
     }
+    // Python prints a float with its point: "Value 3.0 bigger than max of 1.0".
+    const shown = (value: number): string => (kind === 'FLOAT' && Number.isInteger(value) ? value.toFixed(1) : String(value));
     if (typeof config['min'] === 'number' && number < config['min']) {
-      return { error: { type: 'value_smaller_than_min', message: `Value ${number} smaller than min of ${config['min']}`, details: inputName, extra_info: { input_name: inputName, input_config: spec, received_value: value } } };
+      return { error: { type: 'value_smaller_than_min', message: `Value ${shown(number)} smaller than min of ${shown(config['min'])}`, details: inputName, extra_info: { input_name: inputName, input_config: spec, received_value: value } } };
     }
     if (typeof config['max'] === 'number' && number > config['max']) {
-      return { error: { type: 'value_bigger_than_max', message: `Value ${number} bigger than max of ${config['max']}`, details: inputName, extra_info: { input_name: inputName, input_config: spec, received_value: value } } };
+      return { error: { type: 'value_bigger_than_max', message: `Value ${shown(number)} bigger than max of ${shown(config['max'])}`, details: inputName, extra_info: { input_name: inputName, input_config: spec, received_value: value } } };
     }
     return { value: number };
   }
