@@ -21,6 +21,9 @@ import { JobStore } from './jobs/store.js';
 import { createLogger, scrub, type Logger } from './log.js';
 import { templateDirs } from './templates-registry.js';
 
+/** How long shutdown may run past SHUTDOWN_GRACE_MS (closing connections, the ledger) before the process just exits. */
+const SHUTDOWN_SLACK_MS = 3_000;
+
 function fatal(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(1);
@@ -87,7 +90,7 @@ async function main(): Promise<void> {
     makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, UserManager: 200, GuildMemberManager: 200, MessageManager: 0, ReactionManager: 0, PresenceManager: 0 }),
   });
   const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN });
-  const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact });
+  const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store });
   const ctx: BotContext = { config, catalog: en, logger, templates, pool, runner, scheduler, store, delivery, now: Date.now, defaults: { imagine: config.DEFAULT_IMAGINE_TEMPLATE, img2vid: config.DEFAULT_IMG2VID_TEMPLATE }, shuttingDown: false, redact };
   bindEvents(client, ctx);
   wireJobEvents(ctx);
@@ -108,21 +111,38 @@ async function main(): Promise<void> {
   });
   // Stop taking jobs, let deliveries in flight finish (bounded), close the ledger cleanly. Jobs inside ComfyUI
   // keep running there and are picked up from its history on the next start.
-  const shutdown = (signal: string): void => {
+  // Every step is guarded, and the whole is bounded, so one that throws or hangs (an upload Discord never answers
+  // keeps the uploader's connection open) cannot keep the process alive.
+  const guarded = async (step: string, close: () => unknown): Promise<void> => {
+    try {
+      await close();
+    } catch (error) {
+      logger.warn({ err: error, step }, 'a shutdown step failed; going on');
+    }
+  };
+  let exiting = false;
+  const exit = async (code: number): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    await guarded('job ledger', () => store.close());
+    await guarded('instance lock', () => lock.release());
+    process.exit(code);
+  };
+  const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'shutting down');
     ctx.shuttingDown = true;
-    scheduler.stop();
-    runner.stop();
-    void delivery.drain(config.SHUTDOWN_GRACE_MS)
-      .then(() => Promise.allSettled([client.destroy(), pool.close(), uploader.close()]))
-      .then(() => {
-        store.close();
-        lock.release();
-        process.exit(0);
-      });
+    setTimeout(() => {
+      logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'shutdown is taking too long; exiting anyway');
+      void exit(1);
+    }, config.SHUTDOWN_GRACE_MS + SHUTDOWN_SLACK_MS);
+    await guarded('scheduler', () => scheduler.stop());
+    await guarded('runner', () => runner.stop());
+    await guarded('deliveries', () => delivery.drain(config.SHUTDOWN_GRACE_MS));
+    await Promise.all([guarded('discord', () => client.destroy()), guarded('comfyui', () => pool.close()), guarded('uploader', () => uploader.close())]);
+    await exit(0);
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
 
   try {
     await client.login(config.DISCORD_TOKEN);

@@ -17,6 +17,21 @@ import { describeError, OutputsDroppedError, TooLargeError } from './user-error.
 /** What delivery reads of a message Discord returns: its id and attachments (to keep them when adding more). */
 const PostedMessageSchema = z.looseObject({ id: z.string(), attachments: z.array(z.looseObject({ id: z.string() })).catch([]) });
 type PostedMessage = z.infer<typeof PostedMessageSchema>;
+const ChannelSchema = z.looseObject({ id: z.string() });
+const OriginalSchema = z.looseObject({ attachments: z.array(z.unknown()).catch([]) });
+const BotUserSchema = z.looseObject({ id: z.string() });
+/** What a recovery check reads of a channel's recent messages: who posted, with which nonce, files and footers. */
+const RecentMessagesSchema = z.array(z.looseObject({
+  id: z.string(),
+  author: z.looseObject({ id: z.string() }),
+  nonce: z.union([z.string(), z.number()]).nullish().catch(undefined),
+  attachments: z.array(z.unknown()).catch([]),
+  embeds: z.array(z.looseObject({ footer: z.looseObject({ text: z.string() }).nullish().catch(undefined) })).catch([]),
+}));
+type RecentMessage = z.infer<typeof RecentMessagesSchema>[number];
+
+/** A result is recorded in the ledger (where it went, then its message) so a restart can look before posting again. */
+type Purpose = 'result' | 'notice';
 
 /** Discord's interaction tokens live 15 minutes; stop using one a little before that. */
 const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
@@ -25,6 +40,8 @@ const GONE_CODES = new Set([50027, 10015, 10008, 10062]);
 const MISSING_PERMISSIONS = 50013;
 const ENTITY_TOO_LARGE = 40005;
 const ATTEMPTS = 4;
+/** How far back a restart looks in a channel for a result it may already have posted. */
+const RECENT_MESSAGES = 50;
 /** Animated WebP up to this size also gets a GIF beside it, since WebP does not play inline everywhere. */
 const COMPANION_MAX_BYTES = 8 * 1024 * 1024;
 /** Room kept in the upload limit for the JSON part and multipart framing. */
@@ -70,6 +87,8 @@ export interface DeliveryOptions {
   retryDelayMs?: number;
   /** Scrubs secrets from text that may carry server output (exception messages) before it is posted. */
   redact?: (text: string) => string;
+  /** The job ledger: where a result goes is written before it is sent, and its message once Discord confirmed it. */
+  ledger?: { update(job: Job): void };
 }
 
 interface MessageBody {
@@ -105,6 +124,7 @@ export class Delivery {
   private readonly editors = new Map<string, ThrottledEditor>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => number;
+  private botUserId: Promise<string> | undefined;
 
   constructor(private readonly options: DeliveryOptions) {
     this.now = options.now ?? Date.now;
@@ -206,7 +226,7 @@ export class Delivery {
         attachments: prepared.uploads.map((upload, index) => ({ id: index, filename: upload.name })),
         allowed_mentions: { parse: [] },
       };
-      const message = await this.post(job, body, prepared.uploads);
+      const message = await this.post(job, body, prepared.uploads, 'result');
       if (message && prepared.companions.length > 0) this.track(this.addCompanions(job, message, prepared.companions, limit - prepared.bytes - OVERHEAD));
     } finally {
       prepared.dispose();
@@ -292,13 +312,15 @@ export class Delivery {
 
   /** Edits the reply while the token lives; otherwise (or if the reply is gone) posts to the channel, then DMs. */
   /** Returns the edited reply (for later additions), or undefined when the result went to the channel or a DM. */
-  private async post(job: Job, body: MessageBody, files: readonly OutgoingUpload[]): Promise<PostedMessage | undefined> {
+  private async post(job: Job, body: MessageBody, files: readonly OutgoingUpload[], purpose: Purpose = 'notice'): Promise<PostedMessage | undefined> {
     let lead: MessageId = 'done.late';
     if (this.tokenAlive(job)) {
       try {
+        this.record(job, purpose, 'original');
         const message = PostedMessageSchema.safeParse(await this.editOriginal(job, body, files));
         if (!message.success) return undefined;
         job.messageId ??= message.data.id;
+        this.record(job, purpose, 'original', message.data.id);
         return message.data;
       } catch (error) {
         if (!gone(error)) throw error;
@@ -313,13 +335,34 @@ export class Delivery {
     };
     try {
       if (!job.origin.channelId) throw new Error('no channel to post in');
-      await this.options.discord.send('POST', `/channels/${job.origin.channelId}/messages`, { body: this.scrubbed(late), files, auth: true });
+      await this.postIn(job, 'channel', job.origin.channelId, late, files, purpose);
     } catch (error) {
       if (!(error instanceof DiscordHttpError) || error.code !== MISSING_PERMISSIONS) throw error;
-      const dm = (await this.options.discord.send('POST', '/users/@me/channels', { body: { recipient_id: job.requester.id }, auth: true })) as { id: string };
-      await this.options.discord.send('POST', `/channels/${dm.id}/messages`, { body: this.scrubbed(late), files, auth: true });
+      const dm = ChannelSchema.parse(await this.options.discord.send('POST', '/users/@me/channels', { body: { recipient_id: job.requester.id }, auth: true }));
+      await this.postIn(job, 'dm', dm.id, late, files, purpose);
     }
     return undefined;
+  }
+
+  /**
+   * Posts with a nonce derived from the job, which Discord enforces: sending it again (a retry, or after a restart)
+   * within a few minutes returns the message already posted instead of a second one.
+   */
+  private async postIn(job: Job, kind: 'channel' | 'dm', channelId: string, body: MessageBody, files: readonly OutgoingUpload[], purpose: Purpose): Promise<void> {
+    this.record(job, purpose, `${kind}:${channelId}`);
+    const sent = await this.options.discord.send('POST', `/channels/${channelId}/messages`, {
+      body: { ...this.scrubbed(body), nonce: nonceOf(job, purpose), enforce_nonce: true }, files, auth: true,
+    });
+    const message = PostedMessageSchema.safeParse(sent);
+    if (message.success) this.record(job, purpose, `${kind}:${channelId}`, message.data.id);
+  }
+
+  /** Writes where a result is going (before sending) and the message that carries it (after); notices are not kept. */
+  private record(job: Job, purpose: Purpose, target: string, messageId?: string): void {
+    if (purpose !== 'result') return;
+    job.deliveryTarget = target;
+    if (messageId) job.deliveryMessageId = messageId;
+    this.options.ledger?.update(job);
   }
 
   /** Edits the reply; anything but a progress edit (which brings its own button) clears the buttons. */
@@ -332,15 +375,44 @@ export class Delivery {
     return redact ? { ...body, content: redact(body.content) } : body;
   }
 
-  /** After a crash mid-upload, Discord may already show the result: look before posting it twice. */
+  /** After a crash mid-upload, Discord may already show the result: look where it was going before posting it twice. */
   private async alreadyDelivered(job: Job): Promise<boolean> {
+    if (job.deliveryMessageId) return true;
+    const target = job.deliveryTarget;
+    // No target: nothing was sent, or the job predates the record (then the reply is the only place to look).
+    if (target === undefined || target === 'original') return this.originalShowsResult(job);
+    return this.channelShowsResult(job, target.slice(target.indexOf(':') + 1));
+  }
+
+  private async originalShowsResult(job: Job): Promise<boolean> {
     if (!this.tokenAlive(job)) return false;
     try {
-      const message = (await this.options.discord.send('GET', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { auth: false })) as { attachments?: unknown[] };
-      return (message.attachments?.length ?? 0) > 0;
+      const message = OriginalSchema.parse(await this.options.discord.send('GET', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { auth: false }));
+      return message.attachments.length > 0;
     } catch {
       return false;
     }
+  }
+
+  /** Looks through a channel's (or DM's) latest messages for the bot's post of this job's result. */
+  private async channelShowsResult(job: Job, channelId: string): Promise<boolean> {
+    try {
+      const [me, listed] = await Promise.all([
+        this.ownUserId(),
+        this.options.discord.send('GET', `/channels/${channelId}/messages?limit=${RECENT_MESSAGES}`, { auth: true }),
+      ]);
+      return RecentMessagesSchema.parse(listed).some((message) => message.author.id === me && carriesResult(job, message));
+    } catch (error) {
+      // Not knowing is no reason to keep a result back: the post below carries the same nonce, so Discord dedupes it.
+      this.options.logger.warn({ err: error, job: job.id, channel: channelId }, 'could not look for a result posted before the restart');
+      return false;
+    }
+  }
+
+  private ownUserId(): Promise<string> {
+    this.botUserId ??= this.options.discord.send('GET', '/users/@me', { auth: true }).then((user) => BotUserSchema.parse(user).id);
+    this.botUserId.catch(() => (this.botUserId = undefined));
+    return this.botUserId;
   }
 
   private tokenAlive(job: Job): boolean {
@@ -352,6 +424,18 @@ export class Delivery {
     this.editors.delete(job.id);
     await editor?.close();
   }
+}
+
+/** At most 25 characters (Discord's limit), the same for a job across restarts. */
+function nonceOf(job: Job, purpose: Purpose): string {
+  return `${purpose}:${job.id}`.slice(0, 25);
+}
+
+/** A message carries the job's result when it has the result's nonce, or files under an embed footer naming the job. */
+function carriesResult(job: Job, message: RecentMessage): boolean {
+  if (message.nonce !== undefined && message.nonce !== null && String(message.nonce) === nonceOf(job, 'result')) return true;
+  // The footer reads `<template> · job <id>` (and maybe more, after another ` · `).
+  return message.attachments.length > 0 && message.embeds.some((embed) => (embed.footer?.text ?? '').split(' · ').includes(`job ${job.id}`));
 }
 
 /** Reads a download into memory, refusing to hold more than `maxBytes` (a server that sends no length). */

@@ -28,6 +28,20 @@ export interface UploaderOptions {
 }
 
 const SAFE_NAME = /[^\w.-]+/g;
+/** Server errors (or dropped connections) retried before giving up. */
+const SERVER_RETRIES = 2;
+
+/** A request that can be sent again without risk: an edit or a read, or a POST Discord dedupes by its nonce. */
+function repeatable(method: string, body: unknown): boolean {
+  if (method !== 'POST') return true;
+  return typeof body === 'object' && body !== null && 'enforce_nonce' in body && body.enforce_nonce === true;
+}
+
+/** The connection failed or dropped before an answer came: the request may or may not have been handled. */
+function connectionLost(error: unknown): boolean {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  return typeof code === 'string' && /^(ECONNRESET|EPIPE|ETIMEDOUT|UND_ERR_SOCKET|UND_ERR_CLOSED)$/.test(code);
+}
 
 /**
  * Discord REST calls that carry files, streamed as multipart/form-data straight from ComfyUI's /view to Discord.
@@ -44,16 +58,28 @@ export class DiscordUploader {
   /** `auth: false` for interaction webhooks (their token is in the route); the bot token otherwise. */
   async send(method: 'GET' | 'PATCH' | 'POST', route: string, options: { body?: unknown; files?: readonly OutgoingUpload[]; auth: boolean }): Promise<unknown> {
     let serverErrors = 0;
+    const retryable = repeatable(method, options.body);
+    const dedupedPost = method === 'POST' && retryable;
     for (let attempt = 0; ; attempt++) {
-      const response = await this.attempt(method, route, options);
-      const text = await response.body.text();
+      let response: Dispatcher.ResponseData;
+      let text: string;
+      try {
+        response = await this.attempt(method, route, options);
+        text = await response.body.text();
+      } catch (error) {
+        // A dropped connection is retried only for a POST Discord dedupes by its nonce: it may have been posted already.
+        if (!dedupedPost || !connectionLost(error) || serverErrors++ >= SERVER_RETRIES) throw error;
+        await sleep(100 * serverErrors);
+        continue;
+      }
       if (response.statusCode === 429 && attempt < (this.options.maxRateLimitRetries ?? 5)) {
         const retryAfter = Number(response.headers['retry-after'] ?? 1);
         await sleep(Math.max(0, retryAfter) * 1000 + 50);
         continue;
       }
-      // Edits are idempotent, so a passing gateway error is retried at once; a POST might have gone through.
-      if (response.statusCode >= 500 && method !== 'POST' && serverErrors++ < 2) {
+      // Edits are idempotent, so a passing gateway error is retried at once; a POST might have gone through, so it
+      // is retried only when it carries a nonce Discord enforces (the same message comes back instead of a second).
+      if (response.statusCode >= 500 && retryable && serverErrors++ < SERVER_RETRIES) {
         await sleep(100 * serverErrors);
         continue;
       }

@@ -55,6 +55,10 @@ export interface Job {
   backend?: string;
   /** The Discord message that shows this job (the interaction's reply). */
   messageId?: string;
+  /** Where the result is being (or was) sent: 'original', 'channel:<id>' or 'dm:<id>'; recorded before sending. */
+  deliveryTarget?: string;
+  /** The message that carries the result, recorded once Discord confirmed it: the result was delivered. */
+  deliveryMessageId?: string;
   /** Loaded from the ledger after a restart: delivery first checks whether it already happened. */
   recovered?: boolean;
   /** Failed submissions in a row (HTTP 5xx); after a few the job fails instead of retrying forever. */

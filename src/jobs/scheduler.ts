@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import PQueue from 'p-queue';
 import { FairQueue } from './fair-queue.js';
@@ -9,6 +9,8 @@ import type { StoredInput } from './store.js';
 export interface JobLedger {
   insert(job: Job, input?: StoredInput): void;
   update(job: Job): void;
+  /** True when the ledger already holds a job with this id (a finished one, say), so it cannot be reused. */
+  has?(id: string): boolean;
 }
 
 /** Room for a job on a server that can run it; not now (every fitting server is full or down); or never. */
@@ -54,6 +56,8 @@ export interface SchedulerOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
   now?: () => number;
+  /** Where job ids come from (tests inject clashes); short random base36 by default. */
+  newId?: () => string;
 }
 
 export interface NewJob {
@@ -125,7 +129,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   enqueue(input: NewJob): Job {
     if (this.waiting.countFor(input.requester.id) >= this.options.maxWaitingPerUser) throw new QuotaError(this.options.maxWaitingPerUser);
     const { input: image, ...fields } = input;
-    const job: Job = { ...fields, id: newJobId(), state: 'waiting', createdAt: this.now(), resubmits: 0 };
+    const job: Job = { ...fields, id: this.uniqueId(), state: 'waiting', createdAt: this.now(), resubmits: 0 };
     this.options.ledger?.insert(job, image);
     this.jobs.set(job.id, job);
     this.waiting.push(job);
@@ -353,6 +357,16 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     this.emit('update', job);
   }
 
+  /** A fresh id, drawn again while it names a job held here or kept in the ledger. */
+  private uniqueId(): string {
+    const draw = this.options.newId ?? newJobId;
+    for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
+      const id = draw();
+      if (!this.jobs.has(id) && !this.options.ledger?.has?.(id)) return id;
+    }
+    throw new Error(`could not find an unused job id in ${ID_ATTEMPTS} tries`);
+  }
+
   private save(job: Job): void {
     this.options.ledger?.update(job);
   }
@@ -381,6 +395,10 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   }
 }
 
+const ID_ATTEMPTS = 20;
+const ID_LENGTH = 8;
+
+/** 8 base36 characters: about 41 random bits. */
 function newJobId(): string {
-  return randomBytes(4).readUInt32BE().toString(36).padStart(6, '0').slice(-6);
+  return randomInt(36 ** ID_LENGTH).toString(36).padStart(ID_LENGTH, '0');
 }

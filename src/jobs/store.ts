@@ -45,6 +45,10 @@ const MIGRATIONS: readonly string[] = [
      bytes BLOB NOT NULL,
      extension TEXT NOT NULL
    );`,
+  // Where a result went, so a restart mid-upload can look there before posting twice; finished jobs keep no token.
+  `ALTER TABLE jobs ADD COLUMN delivery_target TEXT;
+   ALTER TABLE jobs ADD COLUMN delivery_message_id TEXT;
+   UPDATE jobs SET interaction_token = '' WHERE state IN ('done', 'failed', 'cancelled');`,
 ];
 
 /**
@@ -75,6 +79,7 @@ export interface JobStoreOptions {
 interface Columns {
   id: string; state: JobState; backend: string | null; prompt_id: string | null; vals: string | null; message_id: string | null;
   resubmits: number; submitted_at: number | null; started_at: number | null; finished_at: number | null; updated_at: number;
+  delivery_target: string | null; delivery_message_id: string | null;
 }
 
 const ACTIVE: readonly JobState[] = ['waiting', 'submitting', 'submitted', 'running', 'delivering'];
@@ -84,6 +89,7 @@ interface Row {
   guild_id: string | null; channel_id: string | null; interaction_id: string; interaction_token: string; interaction_at: number;
   attachment_limit: number; state: string; backend: string | null; prompt_id: string | null; vals: string | null; message_id: string | null;
   resubmits: number; created_at: number; submitted_at: number | null; started_at: number | null; finished_at: number | null;
+  delivery_target: string | null; delivery_message_id: string | null;
 }
 
 /**
@@ -112,12 +118,15 @@ export class JobStore {
     this.statements = {
       insert: this.db.prepare(`INSERT INTO jobs (id, seq, kind, template, params, requester_id, requester_name, guild_id, channel_id,
         interaction_id, interaction_token, interaction_at, attachment_limit, state, backend, prompt_id, vals, message_id, resubmits,
-        created_at, submitted_at, started_at, finished_at, updated_at)
+        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id)
         VALUES (@id, @seq, @kind, @template, @params, @requester_id, @requester_name, @guild_id, @channel_id, @interaction_id,
         @interaction_token, @interaction_at, @attachment_limit, @state, @backend, @prompt_id, @vals, @message_id, @resubmits,
-        @created_at, @submitted_at, @started_at, @finished_at, @updated_at)`),
+        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id)`),
       update: this.db.prepare(`UPDATE jobs SET state = @state, backend = @backend, prompt_id = @prompt_id, vals = @vals, message_id = @message_id,
-        resubmits = @resubmits, submitted_at = @submitted_at, started_at = @started_at, finished_at = @finished_at, updated_at = @updated_at WHERE id = @id`),
+        resubmits = @resubmits, submitted_at = @submitted_at, started_at = @started_at, finished_at = @finished_at, updated_at = @updated_at,
+        delivery_target = @delivery_target, delivery_message_id = @delivery_message_id,
+        interaction_token = CASE WHEN @state IN ('done', 'failed', 'cancelled') THEN '' ELSE interaction_token END WHERE id = @id`),
+      has: this.db.prepare('SELECT 1 FROM jobs WHERE id = ?'),
       insertInput: this.db.prepare('INSERT OR REPLACE INTO inputs (job_id, bytes, extension) VALUES (?, ?, ?)'),
       input: this.db.prepare('SELECT bytes, extension FROM inputs WHERE job_id = ?'),
       deleteInput: this.db.prepare('DELETE FROM inputs WHERE job_id = ?'),
@@ -210,6 +219,11 @@ export class JobStore {
     if (this.pending.size === 0) this.failing = false;
   }
 
+  /** True when a job with this id is in the ledger (finished ones included, until pruned). */
+  has(jobId: string): boolean {
+    return this.statements.has.get(jobId) !== undefined;
+  }
+
   input(jobId: string): StoredInput | undefined {
     const row = this.statements.input.get(jobId) as { bytes: Buffer; extension: string } | undefined;
     return row ? { bytes: row.bytes, extension: row.extension } : undefined;
@@ -262,7 +276,7 @@ export class JobStore {
     return {
       id: job.id, state: job.state, backend: job.backend ?? null, prompt_id: job.promptId ?? null, vals: job.values ? JSON.stringify(job.values) : null,
       message_id: job.messageId ?? null, resubmits: job.resubmits, submitted_at: job.submittedAt ?? null, started_at: job.startedAt ?? null,
-      finished_at: job.finishedAt ?? null, updated_at: this.now(),
+      finished_at: job.finishedAt ?? null, updated_at: this.now(), delivery_target: job.deliveryTarget ?? null, delivery_message_id: job.deliveryMessageId ?? null,
     };
   }
 }
@@ -284,5 +298,7 @@ function toJob(row: Row): Job {
   if (row.submitted_at !== null) job.submittedAt = row.submitted_at;
   if (row.started_at !== null) job.startedAt = row.started_at;
   if (row.finished_at !== null) job.finishedAt = row.finished_at;
+  if (row.delivery_target) job.deliveryTarget = row.delivery_target;
+  if (row.delivery_message_id) job.deliveryMessageId = row.delivery_message_id;
   return job;
 }

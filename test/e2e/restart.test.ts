@@ -47,6 +47,73 @@ describe('restart survival', () => {
     expect(h.bot.output).toMatch(/picking up jobs from before the restart/);
   });
 
+  it('SIGKILL mid-upload of a result going to the channel (token expired): after a restart exactly one channel message carries it', async () => {
+    h = await startHarness({ sim: { runMs: 800 } });
+    const token = h.discord.chatInput('imagine', [option('prompt', 'late and killed')], member('pat')).token;
+    await waitForOriginal(h.discord, token, (message) => /Queued/.test(message.content), 'the queued reply');
+    h.discord.expiredTokens.add(token);
+    // The channel post arrives (Discord keeps it) but its answer is held: the bot dies not knowing it was posted.
+    h.discord.fail({ method: 'POST', path: /\/channels\/\d+\/messages/, delayMs: 60_000, minBytes: 0, times: 1 });
+    await waitFor(() => h?.discord.channelMessages.find((message) => message.files.length > 0), 'the channel upload', 15_000);
+    h.bot.signal('SIGKILL');
+    expect(await h.bot.exited()).toBeNull();
+
+    await h.restartBot();
+    await h.bot.waitForLog(/"job delivered"/, 20_000);
+    expect(h.discord.channelMessages.filter((message) => message.files.length > 0)).toHaveLength(1);
+    expect(h.bot.output).toMatch(/already delivered before the restart/);
+  });
+
+  it('SIGKILL mid-upload to the channel, and the channel cannot be read after the restart: the nonce keeps it to one message', async () => {
+    h = await startHarness({ sim: { runMs: 800 } });
+    const token = h.discord.chatInput('imagine', [option('prompt', 'late, killed, unreadable')], member('sam')).token;
+    await waitForOriginal(h.discord, token, (message) => /Queued/.test(message.content), 'the queued reply');
+    h.discord.expiredTokens.add(token);
+    h.discord.fail({ method: 'POST', path: /\/channels\/\d+\/messages/, delayMs: 60_000, minBytes: 0, times: 1 });
+    await waitFor(() => h?.discord.channelMessages.find((message) => message.files.length > 0), 'the channel upload', 15_000);
+    h.bot.signal('SIGKILL');
+    expect(await h.bot.exited()).toBeNull();
+    h.discord.fail({ method: 'GET', path: /\/channels\/\d+\/messages/, status: 500, times: 10 });
+
+    await h.restartBot();
+    await h.bot.waitForLog(/"job delivered"/, 20_000);
+    expect(h.discord.channelMessages.filter((message) => message.files.length > 0)).toHaveLength(1);
+    const posts = h.discord.requests.filter((request) => request.method === 'POST' && /\/channels\/\d+\/messages$/.test(request.path));
+    expect(posts).toHaveLength(2);
+    expect(posts.map((request) => (request.json as { nonce?: unknown }).nonce)).toEqual([expect.any(String), (posts[0]?.json as { nonce?: unknown }).nonce]);
+  });
+
+  it('SIGKILL mid-upload of a result going by DM: after a restart exactly one DM carries it', async () => {
+    h = await startHarness({ sim: { runMs: 800 } });
+    const token = h.discord.chatInput('imagine', [option('prompt', 'private and killed')], member('quinn')).token;
+    await waitForOriginal(h.discord, token, (message) => /Queued/.test(message.content), 'the queued reply');
+    h.discord.expiredTokens.add(token);
+    h.discord.forbiddenChannels.add(h.discord.channelId);
+    h.discord.fail({ method: 'POST', path: new RegExp(`/channels/(?!${h.discord.channelId})\\d+/messages`), delayMs: 60_000, minBytes: 0, times: 1 });
+    await waitFor(() => h?.discord.channelMessages.find((message) => message.files.length > 0), 'the DM upload', 15_000);
+    h.bot.signal('SIGKILL');
+    expect(await h.bot.exited()).toBeNull();
+
+    await h.restartBot();
+    await h.bot.waitForLog(/"job delivered"/, 20_000);
+    const dms = h.discord.channelMessages.filter((message) => message.files.length > 0);
+    expect(dms).toHaveLength(1);
+    expect(dms[0]?.channelId).not.toBe(h.discord.channelId);
+    expect(h.bot.output).toMatch(/already delivered before the restart/);
+  });
+
+  it('SIGTERM exits within the grace period and a few seconds even when closing hangs on an upload Discord never answers', async () => {
+    h = await startHarness({ env: { SHUTDOWN_GRACE_MS: '500' } });
+    h.discord.fail({ method: 'PATCH', path: /@original/, delayMs: 60_000, minBytes: 0, times: 1 });
+    const { token } = h.discord.chatInput('imagine', [option('prompt', 'never answered')], member('rae'));
+    await h.discord.waitForRequest((request) => request.files.length > 0 && request.path.includes(token), 15_000, 'the upload');
+    const started = performance.now();
+    h.bot.signal('SIGTERM');
+    const code = await Promise.race([h.bot.exited(), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 12_000))]);
+    expect(code).not.toBe('hung');
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
   it('SIGTERM refuses new jobs, finishes the delivery in flight, and exits cleanly', async () => {
     h = await startHarness({ env: { SHUTDOWN_GRACE_MS: '10000' } });
     h.discord.fail({ method: 'PATCH', path: /@original/, delayMs: 1_000, minBytes: 0, times: 1 });

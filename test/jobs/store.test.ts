@@ -39,6 +39,15 @@ function holdWriteLock(path: string): { release(): void } {
   return { release };
 }
 
+function tokenOf(path: string, id: string): string | undefined {
+  const raw = new Database(path, { readonly: true });
+  try {
+    return (raw.prepare('SELECT interaction_token FROM jobs WHERE id = ?').get(id) as { interaction_token: string } | undefined)?.interaction_token;
+  } finally {
+    raw.close();
+  }
+}
+
 function stateOf(path: string, id: string): string | undefined {
   const raw = new Database(path, { readonly: true });
   try {
@@ -52,7 +61,7 @@ describe('JobStore', () => {
   it('creates the database on first start, in WAL mode, at the latest schema', async () => {
     const path = await dbPath();
     const store = new JobStore(path);
-    expect(store.schemaVersion).toBe(1);
+    expect(store.schemaVersion).toBe(2);
     store.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -144,6 +153,47 @@ describe('JobStore', () => {
     expect(thrown).toBeInstanceOf(LedgerWriteError);
     expect((thrown as LedgerWriteError).jobId).toBe('x');
     expect((thrown as Error).message).toMatch(/could not save job x .*database is locked.*try again/i);
+  });
+
+  it('drops the interaction token once a job is final, and keeps it while the job is active', async () => {
+    const path = await dbPath();
+    const store = new JobStore(path);
+    for (const id of ['a', 'b', 'c', 'd']) store.insert(job(id));
+    store.update({ ...job('a'), state: 'done' });
+    store.update({ ...job('b'), state: 'failed' });
+    store.update({ ...job('c'), state: 'cancelled' });
+    store.update({ ...job('d'), state: 'delivering', promptId: 'P-d' });
+    store.close();
+    expect(['a', 'b', 'c', 'd'].map((id) => tokenOf(path, id))).toEqual(['', '', '', 't-d']);
+  });
+
+  it('drops the tokens of jobs that finished before the upgrade', async () => {
+    const path = await dbPath();
+    const store = new JobStore(path);
+    store.insert(job('old'));
+    store.insert(job('live'));
+    store.close();
+    const raw = new Database(path);
+    raw.exec(`ALTER TABLE jobs DROP COLUMN delivery_target; ALTER TABLE jobs DROP COLUMN delivery_message_id;
+      UPDATE jobs SET state = 'done' WHERE id = 'old'`);
+    raw.pragma('user_version = 1');
+    raw.close();
+    new JobStore(path).close();
+    expect([tokenOf(path, 'old'), tokenOf(path, 'live')]).toEqual(['', 't-live']);
+  });
+
+  it('keeps where a delivery went across a reopen, and knows which ids it holds', async () => {
+    const path = await dbPath();
+    const store = new JobStore(path);
+    store.insert(job('a'));
+    store.insert(job('b'));
+    store.update({ ...job('a'), state: 'delivering', promptId: 'P-a', deliveryTarget: 'channel:c1' });
+    store.update({ ...job('b'), state: 'delivering', promptId: 'P-b', deliveryTarget: 'dm:d1', deliveryMessageId: 'm1' });
+    store.close();
+    const reopened = new JobStore(path);
+    cleanups.push(() => reopened.close());
+    expect(reopened.active().map((entry) => [entry.id, entry.deliveryTarget, entry.deliveryMessageId])).toEqual([['a', 'channel:c1', undefined], ['b', 'dm:d1', 'm1']]);
+    expect([reopened.has('a'), reopened.has('zz')]).toEqual([true, false]);
   });
 
   it('flushes pending writes once when closed', async () => {

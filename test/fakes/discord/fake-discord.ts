@@ -49,6 +49,8 @@ export interface StoredMessage {
   components: unknown[];
   /** Bytes of each uploaded file, in attachment order. */
   files: Buffer[];
+  /** The `nonce` the message was posted with, if any. */
+  nonce?: string;
 }
 
 /** `guildId`: another guild than the fake one (not in the bot's cache), or null for a DM with the bot. */
@@ -85,6 +87,10 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
   private readonly served = new Map<string, { bytes: Buffer; contentType: string }>();
   /** A channel per other guild, and per member's DM (`dm:<user id>`), that interactions came from. */
   private readonly placeChannels = new Map<string, string>();
+  /** The DM channel of each member the bot opened one with (Discord answers the same channel every time). */
+  private readonly dmChannels = new Map<string, string>();
+  /** Messages posted with a nonce, by channel and nonce (the fake's only author is the bot), for `enforce_nonce`. */
+  private readonly nonces = new Map<string, StoredMessage>();
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
   private readonly sockets = new Set<WebSocket>();
@@ -321,15 +327,32 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     if ((match = /^\/channels\/(\d+)\/messages$/.exec(path)) && method === 'POST') {
       if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
       if (this.forbiddenChannels.has(match[1] as string)) return respond(403, { message: 'Missing Permissions', code: 50013 });
-      const message = this.store(match[1] as string, json as Record<string, unknown>, files);
+      const data = json as Record<string, unknown>;
+      const nonce = typeof data['nonce'] === 'string' ? data['nonce'] : undefined;
+      if (nonce !== undefined && nonce.length > 25) return respond(400, { message: 'Invalid Form Body', code: 50035 });
+      const key = `${match[1]}:${nonce}`;
+      const earlier = nonce !== undefined && data['enforce_nonce'] === true ? this.nonces.get(key) : undefined;
+      if (earlier) return respond(200, this.wire(earlier));
+      const message = { ...this.store(match[1] as string, data, files), ...(nonce !== undefined ? { nonce } : {}) };
       this.channelMessages.push(message);
+      if (nonce !== undefined) this.nonces.set(key, message);
       return respond(200, this.wire(message));
+    }
+    if ((match = /^\/channels\/(\d+)\/messages$/.exec(path)) && method === 'GET') {
+      if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
+      const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 50)));
+      const channelId = match[1];
+      const newestFirst = this.channelMessages.filter((message) => message.channelId === channelId).reverse();
+      return respond(200, newestFirst.slice(0, limit).map((message) => this.wire(message)));
     }
     if ((match = /^\/channels\/(\d+)$/.exec(path)) && method === 'GET') {
       return respond(200, { id: match[1], type: 0, name: 'general', guild_id: this.guildId, position: 0, permission_overwrites: [] });
     }
     if ((match = /^\/users\/@me\/channels$/.exec(path)) && method === 'POST') {
-      return respond(200, { id: snowflake(), type: 1, recipients: [{ id: (json as { recipient_id: string }).recipient_id, username: 'member', discriminator: '0' }] });
+      const recipient = (json as { recipient_id: string }).recipient_id;
+      const id = this.dmChannels.get(recipient) ?? snowflake();
+      this.dmChannels.set(recipient, id);
+      return respond(200, { id, type: 1, recipients: [{ id: recipient, username: 'member', discriminator: '0' }] });
     }
     void url;
     return respond(404, { message: `404: Not Found (${method} ${path})`, code: 0 });
@@ -350,7 +373,8 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
   }
 
   private wire(message: StoredMessage) {
-    return { ...messagePayload({ id: message.id, channelId: message.channelId, author: userPayload(this.botUser), content: message.content, embeds: message.embeds, attachments: message.attachments, flags: message.flags }), components: message.components };
+    const nonce = message.nonce !== undefined ? { nonce: message.nonce } : {};
+    return { ...messagePayload({ id: message.id, channelId: message.channelId, author: userPayload(this.botUser), content: message.content, embeds: message.embeds, attachments: message.attachments, flags: message.flags }), components: message.components, ...nonce };
   }
 
   private record(req: IncomingMessage, path: string, url: URL, json: unknown, files: RecordedFile[], status: number, at = performance.now()): void {
