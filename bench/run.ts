@@ -189,8 +189,27 @@ const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? val
 const began = performance.now();
 const log = (text: string): void => void process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
 
-// `--only latency,acks,memory,throughput` runs a subset (the others print n/a), for quick iterations.
-const only = new Set((parseArgs({ options: { only: { type: 'string' } } }).values.only ?? 'latency,acks,memory,throughput').split(','));
+// `--only latency,acks,memory,throughput` runs a subset (the others print n/a), for quick iterations;
+// `--real` measures delivery on the real ComfyUI instead (bench/real.ts).
+const args = parseArgs({ options: { only: { type: 'string' }, real: { type: 'boolean' } } }).values;
+if (args.real) {
+  const { realBench } = await import('./real.js');
+  const figures = await realBench(log);
+  const row = (name: string, bot: number[], floor: number[]): string[] => ([0.5, 0.95, 1] as const).map((q) => {
+    const [b, f] = [quantile(bot, q), quantile(floor, q)];
+    const target = q === 0.5 ? 1.5 : q === 0.95 ? 2 : undefined;
+    return `| ${name} ${q === 1 ? 'max' : `p${q * 100}`} (ms) | ${fmt(b)} | ${fmt(f)} | ${fmt(b / f, 2)}× | ${target ? `≤ ${target}× ${b / f <= target ? 'yes' : '**no**'}` : ''} |`;
+  });
+  const table = [
+    '| figure | bot | floor | ratio | target |', '|---|---|---|---|---|',
+    ...row('one at a time', figures.one.bot, figures.one.floor),
+    ...row('24 at once, 6 members', figures.many.bot, figures.many.floor),
+    `| ComfyUI requests per job | ${fmt(figures.requestsPerJob.bot, 2)} | ${fmt(figures.requestsPerJob.floor, 2)} | | ≤ 3 ${figures.requestsPerJob.bot <= 3 ? 'yes' : '**no**'} |`,
+  ].join('\n');
+  process.stdout.write(`\n${table}\n\nReal ComfyUI v0.3.65 (CPU, model-free 256×256 noise job), run ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}; latency = ComfyUI's own execution_success timestamp → last byte at the fake Discord; floor = a client that only queues, waits for \`executed\`, fetches /view and uploads; took ${((performance.now() - began) / 1000).toFixed(0)} s.\n`);
+  process.exit(0);
+}
+const only = new Set((args.only ?? 'latency,acks,memory,throughput').split(','));
 const skip = <T>(name: string, run: () => Promise<T>, empty: T): Promise<T> => (only.has(name) ? (log(name), run()) : Promise.resolve(empty));
 const noLatency: LatencyFigures = { p50: NaN, p99: NaN, max: NaN, idle: NaN, requestsPerJob: NaN };
 const noAck = { p50: NaN, p99: NaN, max: NaN };
