@@ -4,7 +4,7 @@ import { MAX_SEED } from '../comfy/templates.js';
 import { fetchInputImage } from '../discord/input-image.js';
 import { UserError } from '../discord/user-error.js';
 import { text, wholeNumber } from './options.js';
-import { autocompleteFromServer, defaultTemplate, enqueueJob, findTemplate } from './shared.js';
+import { autocompleteFromServer, defaultTemplate, findTemplate, submitJob } from './shared.js';
 import type { Command } from './command.js';
 
 const data = new SlashCommandBuilder()
@@ -28,19 +28,19 @@ const OptionsSchema = z.object({
 export const img2vid = {
   data,
   async execute(interaction, ctx) {
-    await interaction.deferReply();
     const attachment = interaction.options.getAttachment('image');
     if (!attachment) throw new UserError('image.missing');
     const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, interaction.options.get(name)?.value ?? undefined])));
     const template = findTemplate(ctx, options.template ?? defaultTemplate(ctx, 'img2vid'), 'img2vid');
-    const image = await fetchInputImage(
-      { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType },
-      { maxBytes: ctx.config.MAX_INPUT_IMAGE_BYTES, maxSide: ctx.config.MAX_INPUT_IMAGE_SIDE, allowedHosts: ctx.config.DISCORD_ATTACHMENT_HOSTS },
-    );
     const { template: _name, ...rest } = options;
     const params: Record<string, string | number | boolean> = {};
     for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
-    await enqueueJob(interaction, ctx, 'img2vid', template, params, image);
+    // The download is the slow part: it starts only once the options and the member's limits have passed.
+    const fetchInput = () => fetchInputImage(
+      { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType },
+      { maxBytes: ctx.config.MAX_INPUT_IMAGE_BYTES, maxSide: ctx.config.MAX_INPUT_IMAGE_SIDE, allowedHosts: ctx.config.DISCORD_ATTACHMENT_HOSTS },
+    );
+    await submitJob(interaction, ctx, 'img2vid', template, params, fetchInput);
   },
   async autocomplete(interaction, ctx) {
     await autocompleteFromServer(interaction, ctx, 'img2vid');

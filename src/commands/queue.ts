@@ -2,10 +2,15 @@ import { MessageFlags, SlashCommandBuilder } from 'discord.js';
 import type { BotContext } from '../context.js';
 import { canSee, type Caller } from '../discord/admin.js';
 import { progressBar } from '../discord/progress.js';
+import { UserError } from '../discord/user-error.js';
 import type { Job } from '../jobs/job.js';
+import { perOwner, RateLimiter } from '../jobs/rate-limit.js';
 import type { Command } from './command.js';
 
 const SHOWN = 15;
+
+/** Each /queue asks every ComfyUI server for its queue: three at once per member, then one every five seconds. */
+const limiterOf = perOwner((ctx: BotContext) => new RateLimiter({ burst: 3, perSecond: 0.2, now: ctx.now }));
 
 function age(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
@@ -54,6 +59,7 @@ export function renderQueue(ctx: BotContext, caller: Omit<Caller, 'isAdmin'>, co
 export const queue = {
   data: new SlashCommandBuilder().setName('queue').setDescription('Show the jobs running and waiting').toJSON(),
   async execute(interaction, ctx) {
+    if (!limiterOf(ctx).take(interaction.user.id)) throw new UserError('queue.tooFast');
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const remaining = await ctx.pool.queueRemaining(3_000);
     const caller = { userId: interaction.user.id, guildId: interaction.guildId };

@@ -1,4 +1,5 @@
 import type { Job } from '../jobs/job.js';
+import { shown } from './escape.js';
 import { format, type Catalog, type MessageId } from './messages.js';
 
 const FIELDS: ReadonlyArray<readonly [string, MessageId]> = [
@@ -11,14 +12,19 @@ function clip(text: string, max: number): string {
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }
 
+/** Member text, escaped (an embed renders markdown and masked links), then clipped to Discord's limit. */
+function quoted(value: string | number | boolean, max: number): string {
+  return clip(typeof value === 'string' ? shown(value) : String(value), max);
+}
+
 /** A compact embed of what was made and how: prompt, seed, steps, cfg, sampler, checkpoint, time taken. */
 export function buildEmbed(catalog: Catalog, job: Job, seconds: number, shrunk: boolean) {
   const values = job.values ?? job.params;
-  const fields = FIELDS.filter(([key]) => values[key] !== undefined).map(([key, label]) => ({ name: format(catalog, label), value: clip(String(values[key]), 1024), inline: true }));
+  const fields = FIELDS.filter(([key]) => values[key] !== undefined).map(([key, label]) => ({ name: format(catalog, label), value: quoted(values[key] as string | number | boolean, 1024), inline: true }));
   fields.push({ name: format(catalog, 'embed.time'), value: `${seconds.toFixed(1)} s`, inline: true });
-  if (typeof values['negative'] === 'string' && values['negative'] !== '') fields.push({ name: format(catalog, 'embed.negative'), value: clip(values['negative'], 1024), inline: false });
+  if (typeof values['negative'] === 'string' && values['negative'] !== '') fields.push({ name: format(catalog, 'embed.negative'), value: quoted(values['negative'], 1024), inline: false });
   return {
-    description: typeof values['prompt'] === 'string' ? clip(values['prompt'], 4000) : undefined,
+    description: typeof values['prompt'] === 'string' ? quoted(values['prompt'], 4000) : undefined,
     fields,
     footer: { text: `${job.template} · job ${job.id}${shrunk ? ` · ${format(catalog, 'embed.shrunk')}` : ''}` },
     color: 0x5865f2,

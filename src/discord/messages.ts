@@ -68,6 +68,8 @@ export const en = {
   'queue.state.sent': 'sent to ComfyUI',
   'queue.comfy': 'ComfyUI reports {remaining} prompt(s) in its own queue.',
   'queue.comfyDown': 'ComfyUI is not answering right now.',
+  'queue.tooFast': 'You are asking for the queue too often; try again in a few seconds.',
+  'refused.note': 'Not queued; the reason was sent to you privately.',
   'access.guild': 'This bot is not enabled in this server.',
   'access.channel': 'This bot works in {channels}.',
   'access.role': '{command} is for members with {roles}.',

@@ -1,15 +1,19 @@
-import { Events, MessageFlags, type AutocompleteInteraction, type ButtonInteraction, type Client, type Interaction } from 'discord.js';
+import { Events, MessageFlags, type AutocompleteInteraction, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type Interaction } from 'discord.js';
 import { commands } from '../commands/index.js';
 import type { BotContext } from '../context.js';
 import { callerOf } from '../commands/shared.js';
 import { accessRefusal, checkAccess, type AccessRules } from '../discord/access.js';
 import { canManage } from '../discord/admin.js';
 import { CANCEL_BUTTON_PREFIX } from '../discord/delivery.js';
-import type { MessageId } from '../discord/messages.js';
+import { format, type MessageId } from '../discord/messages.js';
 import { describeError } from '../discord/user-error.js';
 import type { JobKind } from '../jobs/job.js';
+import { perOwner, RateLimiter } from '../jobs/rate-limit.js';
 
 const byName = new Map(commands.map((command) => [command.data.name, command]));
+
+/** Autocomplete comes with every keystroke: twenty at once per member, then four a second; beyond, no choices. */
+const autocompleteLimiter = perOwner((ctx: BotContext) => new RateLimiter({ burst: 20, perSecond: 4, now: ctx.now }));
 
 /** One router, one error path: commands throw, and this replies correctly whatever the interaction's state. */
 export function onInteractionCreate(client: Client, ctx: BotContext): void {
@@ -46,14 +50,31 @@ async function route(interaction: Interaction, ctx: BotContext): Promise<void> {
   } catch (error) {
     const described = describeError(ctx.catalog, error);
     if (described.reference) ctx.logger.error({ err: error, command: interaction.commandName, reference: described.reference }, 'command failed');
-    const reply = { content: ctx.redact(described.text), allowedMentions: { parse: [] } };
     try {
-      if (interaction.deferred || interaction.replied) await interaction.editReply(reply);
-      else await interaction.reply({ ...reply, flags: MessageFlags.Ephemeral });
+      await answerError(interaction, ctx, ctx.redact(described.text));
     } catch (replyError) {
       ctx.logger.warn({ err: replyError, command: interaction.commandName }, 'could not tell the member about an error');
     }
   }
+}
+
+/**
+ * Privately. After a public defer (a slow image download), the first message takes the placeholder's visibility:
+ * a short note that quotes nothing resolves it, the reason follows privately, and the note is deleted.
+ */
+async function answerError(interaction: ChatInputCommandInteraction, ctx: BotContext, text: string): Promise<void> {
+  const reply = { content: text, allowedMentions: { parse: [] } };
+  if (!interaction.deferred && !interaction.replied) {
+    await interaction.reply({ ...reply, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  if (interaction.ephemeral) {
+    await interaction.editReply(reply);
+    return;
+  }
+  await interaction.editReply({ content: format(ctx.catalog, 'refused.note'), allowedMentions: { parse: [] } });
+  await interaction.followUp({ ...reply, flags: MessageFlags.Ephemeral });
+  await interaction.deleteReply();
 }
 
 const BUTTON_OUTCOMES: Readonly<Record<string, MessageId>> = {
@@ -61,10 +82,11 @@ const BUTTON_OUTCOMES: Readonly<Record<string, MessageId>> = {
   stopping: 'cancel.stopping', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
 };
 
-/** Members the access rules refuse get no choices: not even the names of templates and models. */
+/** Members the access rules refuse get no choices (not even the names of templates and models); nor do floods. */
 async function autocomplete(interaction: AutocompleteInteraction, ctx: BotContext): Promise<void> {
   try {
-    if (accessRefusal(interaction, accessRules(ctx), kindOf(interaction.commandName))) await interaction.respond([]);
+    const refused = accessRefusal(interaction, accessRules(ctx), kindOf(interaction.commandName)) || !autocompleteLimiter(ctx).take(interaction.user.id);
+    if (refused) await interaction.respond([]);
     else await byName.get(interaction.commandName)?.autocomplete?.(interaction, ctx);
   } catch (error) {
     ctx.logger.warn({ err: error, command: interaction.commandName }, 'autocomplete failed');

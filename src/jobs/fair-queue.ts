@@ -1,5 +1,44 @@
 type Step = 'next' | 'skip-owner' | 'stop';
 
+/** An owner's place in the fair order: served longest ago first, then (never served) by arrival. */
+interface Turn {
+  owner: string;
+  served: number;
+  arrival: number;
+}
+
+const before = (a: Turn, b: Turn): boolean => a.served < b.served || (a.served === b.served && a.arrival < b.arrival);
+
+/** Binary min-heap (by `before`), in place. */
+function heapify(turns: Turn[]): Turn[] {
+  for (let index = (turns.length >> 1) - 1; index >= 0; index--) siftDown(turns, index);
+  return turns;
+}
+
+function siftDown(heap: Turn[], start: number): void {
+  for (let index = start; ;) {
+    const left = 2 * index + 1;
+    const right = left + 1;
+    let least = index;
+    if (left < heap.length && before(heap[left] as Turn, heap[least] as Turn)) least = left;
+    if (right < heap.length && before(heap[right] as Turn, heap[least] as Turn)) least = right;
+    if (least === index) return;
+    [heap[index], heap[least]] = [heap[least] as Turn, heap[index] as Turn];
+    index = least;
+  }
+}
+
+/** Removes and returns the first turn of a non-empty heap. */
+function popFirst(heap: Turn[]): Turn {
+  const first = heap[0] as Turn;
+  const last = heap.pop() as Turn;
+  if (heap.length > 0) {
+    heap[0] = last;
+    siftDown(heap, 0);
+  }
+  return first;
+}
+
 /**
  * Fair order across owners: each owner has a FIFO, and the next item comes from the owner served longest ago
  * (never-served owners first, by arrival). So one member's ten jobs do not hold back everyone else, and a
@@ -12,13 +51,12 @@ export class FairQueue<T extends { id: string }> {
   /** Owner → serial of arrival of their oldest waiting item, to break ties among never-served owners. */
   private readonly arrival = new Map<string, number>();
   private serial = 0;
+  private count = 0;
 
   constructor(private readonly ownerOf: (item: T) => string, private readonly memory = 10_000) {}
 
   get size(): number {
-    let total = 0;
-    for (const lane of this.lanes.values()) total += lane.length;
-    return total;
+    return this.count;
   }
 
   countFor(owner: string): number {
@@ -27,12 +65,14 @@ export class FairQueue<T extends { id: string }> {
 
   push(item: T): void {
     this.laneOf(this.ownerOf(item)).push(item);
+    this.count++;
   }
 
   /** Puts an item back at the head of its owner's lane and un-does that owner's last serve (a failed submit). */
   unshift(item: T): void {
     const owner = this.ownerOf(item);
     this.laneOf(owner).unshift(item);
+    this.count++;
     this.lastServed.set(owner, -Infinity);
   }
 
@@ -54,6 +94,7 @@ export class FairQueue<T extends { id: string }> {
     if (!taken) return undefined;
     const lane = this.lanes.get(taken.owner) as T[];
     const [item] = lane.splice(taken.index, 1);
+    this.count--;
     this.dropIfEmpty(taken.owner);
     this.lastServed.set(taken.owner, ++this.serial);
     this.forgetOldest();
@@ -65,6 +106,7 @@ export class FairQueue<T extends { id: string }> {
       const index = lane.findIndex((item) => item.id === id);
       if (index < 0) continue;
       const [removed] = lane.splice(index, 1);
+      this.count--;
       this.dropIfEmpty(owner);
       return removed;
     }
@@ -106,45 +148,40 @@ export class FairQueue<T extends { id: string }> {
     }
     if (!target) return 0;
     const { owner, index } = target;
-    const key = (name: string): [number, number] => [this.lastServed.get(name) ?? -Infinity, this.arrival.get(name) ?? 0];
-    const [served, arrived] = key(owner);
+    const turn = this.turnOf(owner);
     let position = 1;
     for (const [other, lane] of this.lanes) {
       position += Math.min(lane.length, index);
-      const [otherServed, otherArrived] = key(other);
-      const ahead = otherServed < served || (otherServed === served && otherArrived < arrived);
-      if (other !== owner && ahead && lane.length > index) position++;
+      if (other !== owner && lane.length > index && before(this.turnOf(other), turn)) position++;
     }
     return position;
   }
 
-  /** Visits waiting items in fair order, as if each visit were a serve, without changing anything. */
+  /**
+   * Visits waiting items in fair order, as if each visit were a serve, without changing anything. The first round
+   * comes from a heap of the owners' turns; a visit counts as a serve, which puts that owner behind everyone, so
+   * later rounds are a plain FIFO. O(owners + visits · log owners), where scanning every owner per visit was quadratic.
+   */
   private walk(visit: (item: T, owner: string, index: number) => Step): void {
-    const served = new Map(this.lastServed);
-    const cursors = new Map([...this.lanes.keys()].map((owner) => [owner, 0]));
-    let serial = this.serial;
-    for (let owner = this.nextOwner(served, cursors); owner !== undefined; owner = this.nextOwner(served, cursors)) {
+    const firstRound = heapify([...this.lanes.keys()].map((owner) => this.turnOf(owner)));
+    const later: string[] = [];
+    const cursors = new Map<string, number>();
+    for (let next = 0; ;) {
+      const owner = firstRound.length > 0 ? popFirst(firstRound).owner : later[next++];
+      if (owner === undefined) return;
       const lane = this.lanes.get(owner) as T[];
-      const index = cursors.get(owner) as number;
+      const index = cursors.get(owner) ?? 0;
       const step = visit(lane[index] as T, owner, index);
       if (step === 'stop') return;
-      cursors.set(owner, step === 'skip-owner' ? lane.length : index + 1);
-      served.set(owner, ++serial);
+      if (step === 'next' && index + 1 < lane.length) {
+        cursors.set(owner, index + 1);
+        later.push(owner);
+      }
     }
   }
 
-  private nextOwner(served: ReadonlyMap<string, number>, cursors: ReadonlyMap<string, number>): string | undefined {
-    let best: string | undefined;
-    let bestKey: [number, number] = [Infinity, Infinity];
-    for (const [owner, lane] of this.lanes) {
-      if ((cursors.get(owner) as number) >= lane.length) continue;
-      const key: [number, number] = [served.get(owner) ?? -Infinity, this.arrival.get(owner) ?? 0];
-      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
-        best = owner;
-        bestKey = key;
-      }
-    }
-    return best;
+  private turnOf(owner: string): Turn {
+    return { owner, served: this.lastServed.get(owner) ?? -Infinity, arrival: this.arrival.get(owner) ?? 0 };
   }
 
   private laneOf(owner: string): T[] {

@@ -75,6 +75,7 @@ describe('quotas', () => {
     expect((await answer(h, ask(h, ann, 'first'))).content).toMatch(/Queued as job/);
     const refused = await answer(h, ask(h, ann, 'second'));
     expect(refused.content).toMatch(/^Please wait a moment between jobs: you can start another <t:\d+:R>\.$/);
+    expect(refused.ephemeral).toBe(true);
     const when = Number(/<t:(\d+):R>/.exec(refused.content)?.[1]);
     expect(when * 1000 - Date.now()).toBeGreaterThan(100_000);
     const boss = member('boss', { permissions: MANAGER_PERMISSIONS });
@@ -86,9 +87,9 @@ describe('quotas', () => {
     h = await startHarness({ env: { JOBS_PER_HOUR: '2', GUILD_JOBS_PER_HOUR: '3' } });
     const ann = member('ann');
     for (const prompt of ['a1', 'a2']) expect((await answer(h, ask(h, ann, prompt))).content).toMatch(/Queued/);
-    expect((await answer(h, ask(h, ann, 'a3'))).content).toMatch(/^You have reached 2 jobs this hour; you can start another <t:\d+:R>\.$/);
+    expect(await answer(h, ask(h, ann, 'a3'))).toEqual({ content: expect.stringMatching(/^You have reached 2 jobs this hour; you can start another <t:\d+:R>\.$/), ephemeral: true });
     expect((await answer(h, ask(h, member('bob'), 'b1'))).content).toMatch(/Queued/);
-    expect((await answer(h, ask(h, member('cy'), 'c1'))).content).toMatch(/^This server has reached its 3 jobs this hour; the next one can start <t:\d+:R>\.$/);
+    expect(await answer(h, ask(h, member('cy'), 'c1'))).toEqual({ content: expect.stringMatching(/^This server has reached its 3 jobs this hour; the next one can start <t:\d+:R>\.$/), ephemeral: true });
   });
 
   it('with ALLOW_DMS, server limits apply to DMs as one bucket', async () => {
@@ -99,13 +100,13 @@ describe('quotas', () => {
     const dora = member('dora');
     expect((await answer(h, ask(h, dora, 'd1', DM))).content).toMatch(/Queued as job/);
     const eve = member('eve');
-    expect((await answer(h, ask(h, eve, 'd2', DM))).content).toBe('Direct messages already have 1 jobs waiting. Please try again when some have finished.');
+    expect(await answer(h, ask(h, eve, 'd2', DM))).toEqual({ content: 'Direct messages already have 1 jobs waiting. Please try again when some have finished.', ephemeral: true });
     expect((await answer(h, ask(h, ann, 'g2'))).content).toMatch(/Queued/);
     const cancelled = h.discord.chatInput('cancel', [], dora, DM).token;
     expect((await answer(h, cancelled)).content).toMatch(/^Cancelled job `\w+` before it started\.$/);
     expect((await answer(h, ask(h, eve, 'd3', DM))).content).toMatch(/Queued as job/);
     expect((await answer(h, h.discord.chatInput('cancel', [], eve, DM).token)).content).toMatch(/before it started/);
-    expect((await answer(h, ask(h, member('fay'), 'd4', DM))).content).toMatch(/^Direct messages have reached their 2 jobs this hour; the next one can start <t:\d+:R>\.$/);
+    expect(await answer(h, ask(h, member('fay'), 'd4', DM))).toEqual({ content: expect.stringMatching(/^Direct messages have reached their 2 jobs this hour; the next one can start <t:\d+:R>\.$/), ephemeral: true });
   });
 });
 
@@ -114,8 +115,9 @@ describe('banned words and admin actions', () => {
     h = await startHarness({ env: { BANNED_WORDS: 'gore,blood bath' } });
     for (const prompt of ['GORE everywhere', 'a g.o.r.e scene', 'bl00d b4th']) {
       const before = h.sim.submitted.length;
-      const { content } = await answer(h, ask(h, member('dan'), prompt));
+      const { content, ephemeral } = await answer(h, ask(h, member('dan'), prompt));
       expect(content).toMatch(/^That prompt contains a word this server does not allow \("(gore|blood bath)"\)\. Please rephrase it\.$/);
+      expect(ephemeral).toBe(true);
       expect(h.sim.submitted.length).toBe(before);
     }
     expect((await answer(h, ask(h, member('dan'), 'a gorgeous sunset'))).content).toMatch(/Queued/);

@@ -17,6 +17,12 @@ async function reply(token: string): Promise<string> {
   return (await waitForOriginal(h.discord, token, (message) => message.content !== '', 'an answer')).content;
 }
 
+/** Answered with an ephemeral reply: only the member saw the refusal. */
+function privately(token: string): boolean {
+  const callback = h.discord.requests.find((request) => request.path.includes(token) && request.path.endsWith('/callback'));
+  return (((callback?.json as { data?: { flags?: number } }).data?.flags ?? 0) & 64) !== 0;
+}
+
 describe('bad input: one clear message, no job', () => {
   it.each([
     ['an empty prompt', [option('prompt', '')], 'Prompt must not be empty.'],
@@ -30,11 +36,12 @@ describe('bad input: one clear message, no job', () => {
     ['an unknown template', [option('prompt', 'x'), option('template', 'nope')], 'There is no template "nope". Available: txt2img.'],
     ['an img2vid template on /imagine', [option('prompt', 'x'), option('template', 'img2vid')], 'Template "img2vid" is for /img2vid, not /imagine.'],
     ['an unknown checkpoint', [option('prompt', 'x'), option('checkpoint', 'nope.ckpt')], 'Checkpoint "nope.ckpt" is not available on this server. Available: sd_xl_base_1.0.safetensors, dreamshaper_8.safetensors.'],
-    ['an unknown sampler', [option('prompt', 'x'), option('sampler', 'warp')], 'Sampler "warp" is not available on this server. Available: euler, euler_ancestral, heun, dpm_2, dpmpp_2m, dpmpp_sde, dpmpp_2m_sde, lcm, ddim, uni_pc.'],
+    ['an unknown sampler', [option('prompt', 'x'), option('sampler', 'warp')], 'Sampler "warp" is not available on this server. Available: euler, euler_cfg_pp, euler_ancestral, euler_ancestral_cfg_pp, heun, heunpp2, dpm_2, dpm_2_ancestral, lms, dpm_fast.'],
   ])('/imagine with %s', async (_case, options, message) => {
     const before = h.sim.submitted.length;
     const { token } = h.discord.chatInput('imagine', options, member('bad'));
     expect(await reply(token)).toBe(message);
+    expect(privately(token)).toBe(true);
     expect(h.sim.submitted.length).toBe(before);
   });
 
@@ -50,6 +57,7 @@ describe('bad input: one clear message, no job', () => {
     const attachment = h.discord.addAttachment(filename, bytes(), type);
     const { token } = h.discord.chatInput('img2vid', [{ name: 'image', type: 11, value: attachment.id }], member('bad'), { attachments: [attachment] });
     expect(await reply(token)).toBe(message);
+    expect(privately(token)).toBe(true);
     expect(h.sim.submitted.length).toBe(before);
   });
 });

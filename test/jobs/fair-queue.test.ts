@@ -1,0 +1,89 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FairQueue } from '../../src/jobs/fair-queue.js';
+
+interface Item {
+  id: string;
+  owner: string;
+}
+
+/** The specification, naively: each step picks the owner served longest ago (never-served by arrival). */
+class ReferenceQueue {
+  private readonly lanes = new Map<string, Item[]>();
+  private readonly lastServed = new Map<string, number>();
+  private readonly arrival = new Map<string, number>();
+  private serial = 0;
+
+  push(item: Item): void {
+    if (!this.lanes.has(item.owner)) {
+      this.lanes.set(item.owner, []);
+      this.arrival.set(item.owner, ++this.serial);
+    }
+    this.lanes.get(item.owner)?.push(item);
+  }
+
+  take(accept: (item: Item) => boolean): Item | undefined {
+    const skipped = new Set<string>();
+    const served = new Map(this.lastServed);
+    const cursors = new Map<string, number>();
+    let serial = this.serial;
+    for (;;) {
+      const candidates = [...this.lanes].filter(([owner, lane]) => !skipped.has(owner) && (cursors.get(owner) ?? 0) < lane.length);
+      const key = (owner: string): [number, number] => [served.get(owner) ?? -Infinity, this.arrival.get(owner) ?? 0];
+      candidates.sort(([a], [b]) => key(a)[0] - key(b)[0] || key(a)[1] - key(b)[1]);
+      const [owner, lane] = candidates[0] ?? [];
+      if (!owner || !lane) return undefined;
+      const index = cursors.get(owner) ?? 0;
+      const item = lane[index] as Item;
+      if (accept(item)) {
+        lane.splice(index, 1);
+        if (lane.length === 0) {
+          this.lanes.delete(owner);
+          this.arrival.delete(owner);
+        }
+        this.lastServed.set(owner, ++this.serial);
+        return item;
+      }
+      skipped.add(owner);
+      served.set(owner, ++serial);
+    }
+  }
+}
+
+describe('FairQueue.take', () => {
+  it('takes what the naive specification takes, whatever is declined (property)', () => {
+    const action = fc.oneof(
+      fc.record({ kind: fc.constant('push' as const), owner: fc.integer({ min: 0, max: 6 }) }),
+      fc.record({ kind: fc.constant('take' as const), declined: fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 4 }) }),
+    );
+    fc.assert(fc.property(fc.array(action, { maxLength: 80 }), (actions) => {
+      const queue = new FairQueue<Item>((item) => item.owner);
+      const reference = new ReferenceQueue();
+      let next = 0;
+      for (const step of actions) {
+        if (step.kind === 'push') {
+          const item = { id: `i${next++}`, owner: `o${step.owner}` };
+          queue.push(item);
+          reference.push({ ...item });
+          continue;
+        }
+        const accept = (item: Item): boolean => !step.declined.includes(Number(item.owner.slice(1)));
+        expect(queue.take(accept)?.id).toBe(reference.take(accept)?.id);
+      }
+    }), { numRuns: 300, seed: 7 });
+  });
+
+  it('stays fast with 1,000 owners when every item is declined (all servers busy)', () => {
+    const queue = new FairQueue<Item>((item) => item.owner);
+    for (let owner = 0; owner < 1_000; owner++) queue.push({ id: `i${owner}`, owner: `o${owner}` });
+    const times: number[] = [];
+    for (let round = 0; round < 7; round++) {
+      const start = performance.now();
+      queue.take(() => false);
+      times.push(performance.now() - start);
+    }
+    // Scanning every owner on every visit took about 30 ms here; the heap walk takes about 0.3 ms.
+    expect(times.sort((a, b) => a - b)[3]).toBeLessThan(5);
+    expect(queue.size).toBe(1_000);
+  });
+});
