@@ -47,6 +47,8 @@ export class ComfyRunner implements JobRunner<PromptResult> {
   private readonly running = new Map<string, Following>();
   /** Outputs of finished prompts not yet handed to delivery (fetched as soon as `executed` named them). */
   private readonly finished = new Map<string, Following>();
+  /** Jobs whose last send timed out (ComfyUI may have it), with the values to show if it did. */
+  private readonly uncertain = new Map<string, Record<string, string | number | boolean>>();
   private readonly moveTimer: NodeJS.Timeout;
   private readonly now: () => number;
 
@@ -85,6 +87,13 @@ export class ComfyRunner implements JobRunner<PromptResult> {
     const template = this.templates.get(job.template);
     if (!template) throw new TemplateUnfitError(job.template, [`template ${job.template} is no longer installed`]);
     const entry = this.follower(backend, job.promptId ?? this.newPromptId());
+    // An earlier send of this very prompt timed out: ComfyUI may have queued it after all. Follow it, never send twice.
+    const earlier = this.uncertain.get(job.id);
+    this.uncertain.delete(job.id);
+    if (earlier && (await backend.conn.watcher.knows(entry.promptId))) {
+      this.resume(job);
+      return { promptId: entry.promptId, values: earlier, dropped: [] };
+    }
     try {
       const image = this.inputs.input(job.id);
       const submitted = await submitTemplate(backend.conn, await backend.catalog.objectInfo(), template, job.params, {
@@ -99,6 +108,7 @@ export class ComfyRunner implements JobRunner<PromptResult> {
       return { promptId: submitted.promptId, values: submitted.values, dropped: submitted.dropped };
     } catch (error) {
       this.discard(entry);
+      if (this.mayHaveArrived(error)) this.uncertain.set(job.id, { ...job.params });
       if (error instanceof ComfyUnreachableError || error instanceof ComfyTimeoutError) this.pool.markDown(backend, error);
       throw error;
     }
@@ -185,6 +195,10 @@ export class ComfyRunner implements JobRunner<PromptResult> {
 
   isServerError(error: unknown): boolean {
     return error instanceof ComfyHttpError && error.status >= 500;
+  }
+
+  mayHaveArrived(error: unknown): boolean {
+    return error instanceof ComfyTimeoutError;
   }
 
   isLost(error: unknown): boolean {

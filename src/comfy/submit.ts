@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ComfyConnection } from './connection.js';
 import { ComfyTimeoutError } from './errors.js';
 import { explainNodeErrors } from './explain.js';
@@ -21,6 +22,8 @@ export interface SubmitOptions {
   /** Where uploads go in ComfyUI's input folder. */
   subfolder?: string;
   onProgress?: (progress: PromptProgress) => void;
+  /** How long to look for the prompt after its POST timed out (the answer may only be late). */
+  lateAnswerMs?: number;
   /** Files named by an `executed` event, before the prompt has finished: fetching can start at once. */
   onOutput?: (files: OutputFile[]) => void;
 }
@@ -35,6 +38,16 @@ export interface SubmittedTemplate {
   result: Promise<PromptResult>;
   /** Substitutions made for this server (a default checkpoint it lacks → one it has). */
   notes: string[];
+}
+
+/** After a timed-out POST: asks /queue and /history for our prompt id for a while, since the answer may be late. */
+async function arrives(conn: ComfyConnection, promptId: string, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    if (await conn.watcher.knows(promptId)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(250);
+  }
 }
 
 export function imageParamOf(template: Template): string | undefined {
@@ -70,7 +83,7 @@ export async function submitTemplate(conn: ComfyConnection, objectInfo: ObjectIn
   try {
     queued = await conn.client.queuePrompt(workflow, { promptId });
   } catch (error) {
-    if (!(error instanceof ComfyTimeoutError) || !(await conn.watcher.knows(promptId))) {
+    if (!(error instanceof ComfyTimeoutError) || !(await arrives(conn, promptId, options.lateAnswerMs ?? 5_000))) {
       conn.watcher.forget(promptId);
       throw error;
     }

@@ -7,6 +7,9 @@ interface Turn {
   arrival: number;
 }
 
+/** Arrival serials are positive; a returned item's owner ranks below all of them. */
+const RETURNED = -1e15;
+
 const before = (a: Turn, b: Turn): boolean => a.served < b.served || (a.served === b.served && a.arrival < b.arrival);
 
 /** Binary min-heap (by `before`), in place. */
@@ -53,7 +56,8 @@ export class FairQueue<T extends { id: string }> {
   private serial = 0;
   private count = 0;
 
-  constructor(private readonly ownerOf: (item: T) => string, private readonly memory = 10_000) {}
+  /** `rankOf` orders items put back with `unshift` among themselves (the scheduler uses creation time). */
+  constructor(private readonly ownerOf: (item: T) => string, private readonly memory = 10_000, private readonly rankOf?: (item: T) => number) {}
 
   get size(): number {
     return this.count;
@@ -68,12 +72,17 @@ export class FairQueue<T extends { id: string }> {
     this.count++;
   }
 
-  /** Puts an item back at the head of its owner's lane and un-does that owner's last serve (a failed submit). */
+  /**
+   * Puts an item back at the head of its owner's lane and un-does that owner's last serve (a failed submit, a
+   * prompt ComfyUI lost): it goes before every owner who arrived meanwhile, returned items in the order they
+   * were first queued (`rankOf`).
+   */
   unshift(item: T): void {
     const owner = this.ownerOf(item);
     this.laneOf(owner).unshift(item);
     this.count++;
     this.lastServed.set(owner, -Infinity);
+    this.arrival.set(owner, RETURNED + (this.rankOf?.(item) ?? 0));
   }
 
   shift(): T | undefined {

@@ -43,6 +43,8 @@ export interface JobRunner<Result> {
   isUnavailable(error: unknown): boolean;
   /** Among those, errors the server itself reported (HTTP 5xx): counted, so a broken server fails the job. */
   isServerError(error: unknown): boolean;
+  /** True for errors after which the prompt may still have reached the backend (a timed-out send): keep its id. */
+  mayHaveArrived(error: unknown): boolean;
   /** True for errors meaning "the backend forgot this prompt" (a restart): submit again, once. */
   isLost(error: unknown): boolean;
 }
@@ -105,7 +107,7 @@ export interface SchedulerEvents<Result> {
  * everything else.
  */
 export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
-  private readonly waiting = new FairQueue<Job>((job) => job.requester.id);
+  private readonly waiting = new FairQueue<Job>((job) => job.requester.id, 10_000, (job) => job.createdAt);
   /** Taken from the fair queue and waiting for a submission slot (the rate limit): still cancellable in the bot. */
   private readonly dispatching = new Map<string, Job>();
   private readonly jobs = new Map<string, Job>();
@@ -266,7 +268,8 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       return;
     }
     try {
-      job.promptId = this.runner.newPromptId();
+      // A prompt id kept from a timed-out attempt is reused: the runner first asks whether ComfyUI has it after all.
+      job.promptId ??= this.runner.newPromptId();
       job.state = 'submitting';
       this.save(job);
       const { promptId, values, dropped } = await this.runner.submit(job);
@@ -285,7 +288,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
         return;
       }
       job.state = 'waiting';
-      delete job.promptId;
+      if (!this.runner.mayHaveArrived(error)) delete job.promptId;
       this.save(job);
       if (this.runner.isServerError(error)) job.submitFailures = (job.submitFailures ?? 0) + 1;
       if (this.runner.isUnavailable(error) && (job.submitFailures ?? 0) < (this.options.maxSubmitFailures ?? Infinity)) {

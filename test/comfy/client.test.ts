@@ -250,6 +250,19 @@ describe('ComfyClient errors', () => {
     await expect(done).rejects.toBeInstanceOf(ExecutionInterruptedError);
   });
 
+  it('does not call a prompt lost while its POST /prompt is still on the way (only confirmed prompts are judged)', async () => {
+    const server = await sim({ runMs: 50 });
+    const comfy = await connection(server);
+    server.faults.slowMs.set('/prompt', 400);
+    const promptId = randomUUID();
+    const done = comfy.watcher.watch(promptId);
+    const posting = comfy.client.queuePrompt(tinyWorkflow(), { promptId });
+    await comfy.watcher.pollNow();
+    await posting;
+    comfy.watcher.confirm(promptId);
+    await expect(done).resolves.toMatchObject({ promptId });
+  });
+
   it('reports a prompt lost in a ComfyUI restart', async () => {
     const server = await sim({ runMs: 5_000 });
     const comfy = await connection(server);

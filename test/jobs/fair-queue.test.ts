@@ -87,3 +87,18 @@ describe('FairQueue.take', () => {
     expect(queue.size).toBe(1_000);
   });
 });
+
+describe('FairQueue.unshift', () => {
+  it('puts a returned item before owners who arrived meanwhile, returned items in their first order', () => {
+    const queue = new FairQueue<{ id: string; owner: string; at: number }>((item) => item.owner, 10_000, (item) => item.at);
+    queue.push({ id: 'a1', owner: 'ann', at: 1 });
+    queue.push({ id: 'b1', owner: 'bob', at: 2 });
+    const first = queue.shift();
+    const second = queue.shift();
+    queue.push({ id: 'c1', owner: 'cy', at: 3 });
+    // Both went to a server that then lost them; they come back in the order they were first queued.
+    queue.unshift(second as { id: string; owner: string; at: number });
+    queue.unshift(first as { id: string; owner: string; at: number });
+    expect(queue.ordered().map((item) => item.id)).toEqual(['a1', 'b1', 'c1']);
+  });
+});

@@ -48,6 +48,7 @@ class StubRunner implements JobRunner<string> {
   ids = 0;
   isUnavailable(error: unknown) { return error instanceof Unavailable; }
   isServerError() { return false; }
+  mayHaveArrived() { return false; }
   isLost(error: unknown) { return error instanceof Lost; }
 
   start(prompt: string) { this.started.add(prompt); this.pending.get(prompt)?.progress({ phase: 'started' }); }

@@ -38,8 +38,10 @@ export interface SimOptions {
 export interface SimFaults {
   /** Paths (without /api) answered with a 500 page, and how many more times (Infinity: until removed). */
   http500: Map<string, number>;
-  /** Extra latency per path (without /api). */
+  /** Extra latency per path (without /api), before the request is handled. */
   slowMs: Map<string, number>;
+  /** POST /prompt is handled (the prompt queued) at once, but its answer is held back this long. */
+  lateAnswerMs?: number;
   /** Delay between chunks of /view bodies. */
   slowViewChunkMs: number;
   failNode?: NodeFailure;
@@ -322,7 +324,9 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
     this.prompts.set(promptId, { promptId, clientId: extraData['client_id'] as string | undefined, queuedAt: performance.now() });
     this.send('status', { status: { exec_info: { queue_remaining: this.state.queueRemaining() } } }, undefined);
     this.executor.kick();
-    sendJson(res, 200, { prompt_id: promptId, number, node_errors: result.body['node_errors'] });
+    const answer = { prompt_id: promptId, number, node_errors: result.body['node_errors'] };
+    if (this.faults.lateAnswerMs) setTimeout(() => sendJson(res, 200, answer), this.faults.lateAnswerMs);
+    else sendJson(res, 200, answer);
   }
 
   private getQueue(res: ServerResponse): void {
