@@ -63,11 +63,12 @@ describe('the bot on the real ComfyUI', () => {
   it('/img2vid: uploads the attachment byte for byte and delivers the real animated WebP, then its GIF', async () => {
     const still = await sharp({ create: { width: 20, height: 14, channels: 3, background: 'orange' } }).png().toBuffer();
     const attachment = h.discord.addAttachment('still.png', still, 'image/png');
-    const { token } = h.discord.chatInput('img2vid', [{ name: 'image', type: 11, value: attachment.id }, option('frames', 3)], member('bo'), { attachments: [attachment] });
+    const { token } = h.discord.chatInput('img2vid', [{ name: 'image', type: 11, value: attachment.id }, option('frames', 5)], member('bo'), { attachments: [attachment] });
     const done = await waitForOriginal(h.discord, token, (message) => message.files.length > 1, 'the animation and its GIF', 30_000);
-    expect(await sharp(done.files[0] as Buffer, { animated: true }).metadata()).toMatchObject({ format: 'webp', pages: 3, width: 20 });
-    expect(await sharp(done.files[1] as Buffer, { animated: true }).metadata()).toMatchObject({ format: 'gif', pages: 3 });
-    const history = Object.values(await comfy.getHistory(50)).find((entry) => (entry.prompt[2] as Prompt | undefined)?.['2']?.inputs['amount'] === 3);
+    expect(await sharp(done.files[0] as Buffer, { animated: true }).metadata()).toMatchObject({ format: 'webp', pages: 5, width: 20 });
+    expect(await sharp(done.files[1] as Buffer, { animated: true }).metadata()).toMatchObject({ format: 'gif', pages: 5 });
+    // The suite shares one server: this test alone asks for 5 frames.
+    const history = Object.values(await comfy.getHistory(200)).find((entry) => (entry.prompt[2] as Prompt | undefined)?.['2']?.inputs['amount'] === 5);
     const loaded = String((history?.prompt[2] as Prompt)['1']?.inputs['image']);
     const [subfolder, filename] = loaded.split('/');
     const uploaded = await comfy.view({ filename: filename as string, subfolder: subfolder as string, type: 'input' });
