@@ -84,8 +84,11 @@ function receivedAt(discord: FakeDiscord, match: (path: string, json: unknown) =
   return upload ? performance.timeOrigin + upload.at : NaN;
 }
 
-/** The floor: a client that does nothing but queue, listen for `executed`, fetch the file and upload it. */
-async function floorRun(base: string, discord: FakeDiscord, texts: string[]): Promise<void> {
+/**
+ * The floor: a client that does nothing but queue, listen for `executed`, fetch the file and upload it (its
+ * message content is the job's text). `workflow` builds each job's prompt; the default is the model-free job.
+ */
+export async function floorRun(base: string, discord: FakeDiscord, texts: string[], workflow: (text: string, index: number) => Record<string, unknown> = (text, index) => job(text, index + 1)): Promise<void> {
   const clientId = `floor-${randomUUID()}`;
   const ws = new WebSocket(`${base.replace('http', 'ws')}/ws?clientId=${clientId}`);
   await new Promise((resolve) => ws.once('open', resolve));
@@ -108,7 +111,7 @@ async function floorRun(base: string, discord: FakeDiscord, texts: string[]): Pr
   await Promise.all(texts.map(async (text, index) => {
     const promptId = randomUUID();
     byPrompt.set(promptId, text);
-    await fetch(`${base}/prompt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: job(text, index + 1), client_id: clientId, prompt_id: promptId }) });
+    await fetch(`${base}/prompt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: workflow(text, index), client_id: clientId, prompt_id: promptId }) });
   }));
   await waitFor(() => delivered.length === texts.length, 'the floor client to see every file', 120_000);
   await Promise.all(delivered);
