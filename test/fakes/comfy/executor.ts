@@ -20,6 +20,8 @@ export interface ExecutorOptions {
   previews: boolean;
   media: MediaOptions;
   historyDelayMs: number;
+  /** Delay between the last `executed` and `execution_success` (a real GPU server: up to 220 ms). */
+  successDelayMs: number;
 }
 
 export interface ExecutorDeps {
@@ -242,6 +244,9 @@ export class Executor {
       record.outcome = success ? 'success' : type === 'execution_error' ? 'error' : 'interrupted';
     }
     // execution_interrupted is broadcast when the prompt has no client; the others go only to the client.
+    const successDelay = this.deps.options().successDelayMs;
+    if (type === 'execution_success' && successDelay > 0) await delay(successDelay);
+    if (generation !== this.generation) return;
     if (sid || type === 'execution_interrupted') send(type, data, sid);
     const delayMs = this.deps.options().historyDelayMs;
     if (delayMs > 0) await delay(delayMs);

@@ -33,6 +33,8 @@ export interface SimOptions {
   maxUploadBytes: number;
   /** Delay between execution_success and the history write (real servers: up to ~300 ms). */
   historyDelayMs: number;
+  /** Delay between the last `executed` and `execution_success`. */
+  successDelayMs: number;
 }
 
 export interface SimFaults {
@@ -62,7 +64,7 @@ export interface RequestRecord {
 const DEFAULTS: SimOptions = {
   runMs: 50, previews: false, imageWidth: 64, imageHeight: 64, frames: 4, videoBytes: 4096,
   checkpoints: ['sd_xl_base_1.0.safetensors', 'dreamshaper_8.safetensors'], videoCheckpoints: ['svd_xt_1_1.safetensors'],
-  videoHelperSuite: true, errorStyle: 'v0.3.64', promptIdMode: 'accept', maxUploadBytes: 100 * 1024 * 1024, historyDelayMs: 0,
+  videoHelperSuite: true, errorStyle: 'v0.3.64', promptIdMode: 'accept', maxUploadBytes: 100 * 1024 * 1024, historyDelayMs: 0, successDelayMs: 0,
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -89,7 +91,7 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
     this.executor = new Executor({
       state: this.state,
       options: () => ({
-        runMs: this.options.runMs, steps: this.options.steps, previews: this.options.previews, historyDelayMs: this.options.historyDelayMs,
+        runMs: this.options.runMs, steps: this.options.steps, previews: this.options.previews, historyDelayMs: this.options.historyDelayMs, successDelayMs: this.options.successDelayMs,
         media: { width: this.options.imageWidth, height: this.options.imageHeight, frames: this.options.frames, videoBytes: this.options.videoBytes },
       }),
       failure: () => this.faults.failNode,
