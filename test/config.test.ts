@@ -28,3 +28,12 @@ describe('config', () => {
     expect(parseConfig(ComfyConfigSchema, {}).ok).toBe(true);
   });
 });
+
+describe('server labels', () => {
+  it('reads a label from the URL fragment, keeping it out of the address', async () => {
+    const { serverFromSettings } = await import('../src/comfy/connection.js');
+    const server = serverFromSettings('https://gpu.example:8443/api#label=Big%20GPU&token=abc', { COMFYUI_HEADERS: {} });
+    expect(server.label).toBe('Big GPU');
+    expect(server.baseUrl).toBe('https://gpu.example:8443/api');
+  });
+});

@@ -31,6 +31,8 @@ export function serverFromSettings(url: string, settings: { COMFYUI_TOKEN?: stri
   const queryToken = own.get('query_token') ?? settings.COMFYUI_QUERY_TOKEN;
   if (bearer) auth.bearerToken = bearer;
   if (queryToken) auth.queryToken = queryToken;
+  const label = own.get('label')?.trim();
+  if (label) auth.label = label.slice(0, 40);
   return parseServer(parsed.toString(), auth);
 }
 

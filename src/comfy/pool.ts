@@ -10,8 +10,10 @@ import { listPreview } from './explain.js';
 
 /** One ComfyUI server of the pool, with what the bot knows of its load and health. */
 export interface Backend {
-  /** host[:port], shown to members when there are several servers. */
+  /** host[:port][/path]: how the ledger and the logs name the server. */
   readonly name: string;
+  /** What members see when there are several servers: `#label=` from COMFYUI_URL, else "server N". */
+  readonly label: string;
   readonly conn: ComfyConnection;
   readonly catalog: ServerCatalog;
   /** Jobs of ours inside this server (pending or running there). */
@@ -51,10 +53,10 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
   constructor(servers: readonly ComfyServer[], private readonly options: PoolOptions) {
     super();
     this.now = options.now ?? Date.now;
-    this.backends = servers.map((server) => {
+    this.backends = servers.map((server, index) => {
       const conn = connectComfy(server, options);
       const catalog = new ServerCatalog(conn.client, { onSkipped: (names) => this.emit('skipped', backend, names) });
-      const backend: Backend = { name: nameOf(server), conn, catalog, jobs: new Set(), up: true, downSince: undefined, queueRemaining: undefined };
+      const backend: Backend = { name: nameOf(server), label: server.label ?? `server ${index + 1}`, conn, catalog, jobs: new Set(), up: true, downSince: undefined, queueRemaining: undefined };
       conn.socket.on('event', (event) => {
         if (event.type === 'status' && event.data.status) backend.queueRemaining = event.data.status.exec_info.queue_remaining;
       });
@@ -70,6 +72,11 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
 
   get size(): number {
     return this.backends.length;
+  }
+
+  /** The member-facing label of the server a job is on (never its address). */
+  labelOf(name: string | undefined): string {
+    return this.get(name).label;
   }
 
   get(name: string | undefined): Backend {

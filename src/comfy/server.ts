@@ -6,12 +6,15 @@ export interface ComfyServer {
   readonly headers: Readonly<Record<string, string>>;
   /** ComfyUI-Login style `?token=` appended to every URL. */
   readonly queryToken?: string;
+  /** What members see instead of the host and path (`#label=` in COMFYUI_URL). */
+  readonly label?: string;
 }
 
 export interface ServerAuth {
   bearerToken?: string;
   queryToken?: string;
   headers?: Record<string, string>;
+  label?: string;
 }
 
 /** Parses `http(s)://[user:pass@]host[:port][/prefix]`; userinfo becomes Basic auth and is kept out of the URL. */
@@ -29,7 +32,7 @@ export function parseServer(rawUrl: string, auth: ServerAuth = {}): ComfyServer 
   }
   if (auth.bearerToken) headers['authorization'] = `Bearer ${auth.bearerToken}`;
   const baseUrl = url.toString().replace(/\/+$/, '');
-  return { baseUrl, headers, ...(auth.queryToken ? { queryToken: auth.queryToken } : {}) };
+  return { baseUrl, headers, ...(auth.queryToken ? { queryToken: auth.queryToken } : {}), ...(auth.label ? { label: auth.label } : {}) };
 }
 
 export function httpUrl(server: ComfyServer, path: string, query: Record<string, string> = {}): string {

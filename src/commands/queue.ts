@@ -38,7 +38,7 @@ export function renderQueue(ctx: BotContext, caller: Omit<Caller, 'isAdmin'>, co
   const lines: string[] = [];
   const running = active.filter((job) => canSee(job, caller));
   for (const job of running) {
-    const server = ctx.pool.size > 1 && job.backend ? say('queue.server', { server: job.backend }) : '';
+    const server = ctx.pool.size > 1 && job.backend ? say('queue.server', { server: ctx.pool.labelOf(job.backend) }) : '';
     lines.push(say('queue.running', { id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), progress: `${progressText(ctx, job)}${server}`, age: age(now - job.createdAt) }));
   }
   const shown = waiting.map((job, index) => ({ job, place: index + 1 })).filter(({ job }) => canSee(job, caller));

@@ -370,9 +370,11 @@ export class Delivery {
     return this.options.discord.send('PATCH', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { body: this.scrubbed({ components: [], ...body }), files, auth: false });
   }
 
+  /** Text that may carry server output (exception messages, echoed values) is scrubbed, embeds included. */
   private scrubbed(body: MessageBody): MessageBody {
     const redact = this.options.redact;
-    return redact ? { ...body, content: redact(body.content) } : body;
+    if (!redact) return body;
+    return { ...body, content: redact(body.content), ...(body.embeds ? { embeds: body.embeds.map((embed) => scrubStrings(embed, redact)) } : {}) };
   }
 
   /** After a crash mid-upload, Discord may already show the result: look where it was going before posting it twice. */
@@ -436,6 +438,13 @@ function carriesResult(job: Job, message: RecentMessage): boolean {
   if (message.nonce !== undefined && message.nonce !== null && String(message.nonce) === nonceOf(job, 'result')) return true;
   // The footer reads `<template> · job <id>` (and maybe more, after another ` · `).
   return message.attachments.length > 0 && message.embeds.some((embed) => (embed.footer?.text ?? '').split(' · ').includes(`job ${job.id}`));
+}
+
+function scrubStrings(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => scrubStrings(item, redact));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrubStrings(item, redact)]));
+  return value;
 }
 
 /** Reads a download into memory, refusing to hold more than `maxBytes` (a server that sends no length). */

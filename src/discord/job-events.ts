@@ -7,7 +7,7 @@ const REFRESHED_POSITIONS = 5;
 
 function progressText(ctx: BotContext, job: Job): string | undefined {
   const say = ctx.delivery.say.bind(ctx.delivery);
-  const server = ctx.pool.size > 1 && job.backend ? say('queue.server', { server: job.backend }) : '';
+  const server = ctx.pool.size > 1 && job.backend ? say('queue.server', { server: ctx.pool.labelOf(job.backend) }) : '';
   const progress = job.progress;
   switch (job.state) {
     case 'waiting': {

@@ -22,8 +22,10 @@ describe('secrets', () => {
         LOG_LEVEL: 'trace', COMFYUI_POLL_MS: '300', COMFYUI_RETRY_MS: '100',
       }),
     });
-    const ok = h.discord.chatInput('imagine', [option('prompt', 'fine')], member('sam')).token;
-    await waitForOriginal(h.discord, ok, (message) => message.files.length > 0, 'the picture');
+    // A member who pastes a secret into a prompt does not see it echoed in the result's embed.
+    const ok = h.discord.chatInput('imagine', [option('prompt', `fine ${HEADER_SECRET}`)], member('sam')).token;
+    const shown = await waitForOriginal(h.discord, ok, (message) => message.files.length > 0, 'the picture');
+    expect(JSON.stringify(shown.embeds)).toContain('[redacted]');
     h.sim.faults.failNode = { classType: 'KSampler', message: `failed while talking to http://admin:${PASSWORD}@gpu`, times: 1 };
     const failed = h.discord.chatInput('imagine', [option('prompt', 'fails')], member('sam2')).token;
     await waitForOriginal(h.discord, failed, (message) => message.content.includes('failed'), 'the failure');
