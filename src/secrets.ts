@@ -132,8 +132,32 @@ export function redactTail(text: string, forms: readonly string[]): string {
   return longest === 0 ? text : text.slice(0, -longest) + REDACTED;
 }
 
-/** Everything a line needs: configured secrets in every form, then unconfigured URL credentials. Build once per secret list. */
+/** Marks where `clip` cut a text, so a secret cut in half there can still be found and redacted. */
+export const CUT_MARK = '…';
+
+/** Cuts long text (an error body) for a message, marking the cut; scrubbing then catches a secret cut in half. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}${CUT_MARK}`;
+}
+
+/** A prefix (at least MIN_TAIL_PREFIX characters) of a long form, right before a cut mark, anywhere in a line. */
+function cutTailPattern(forms: readonly string[]): RegExp | undefined {
+  const prefixes = new Set<string>();
+  for (const form of forms) {
+    if (form.length < MIN_TAIL_SECRET_LENGTH) continue;
+    for (let length = MIN_TAIL_PREFIX; length < form.length; length++) prefixes.add(form.slice(0, length));
+  }
+  if (prefixes.size === 0) return undefined;
+  return new RegExp(`(?:${[...prefixes].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')})${CUT_MARK}`, 'g');
+}
+
+/** Everything a line needs: configured secrets in every form, cut ones, then unconfigured URL credentials. Build once per secret list. */
 export function createScrubber(secrets: readonly string[]): (text: string) => string {
-  const pattern = buildPattern(secretForms(secrets));
-  return (text) => redactSensitiveParams(scrubWith(text, pattern));
+  const forms = secretForms(secrets);
+  const pattern = buildPattern(forms);
+  const cut = cutTailPattern(forms);
+  return (text) => {
+    const whole = scrubWith(text, pattern);
+    return redactSensitiveParams(cut ? whole.replace(cut, `${REDACTED}${CUT_MARK}`) : whole);
+  };
 }

@@ -104,3 +104,18 @@ describe('secrets', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
+
+describe('a secret cut in half', () => {
+  it('is redacted where clip() cut an error body, wherever the cut lands in a log line', async () => {
+    const { clip } = await import('../src/secrets.js');
+    const { createScrubber } = await import('../src/secrets.js');
+    const secret = 'sk-live-1234567890abcdef';
+    const body = `${'x'.repeat(190)}token ${secret} and more`;
+    for (let cut = 190; cut < 220; cut++) {
+      const line = JSON.stringify({ msg: `ComfyUI answered 500: ${clip(`${'y'.repeat(cut - 190)}${body}`, 200)}`, after: 'more fields' });
+      const scrubbed = createScrubber([secret])(line);
+      for (let length = 4; length <= secret.length; length++) expect(scrubbed).not.toContain(secret.slice(0, length) + '…');
+      expect(scrubbed).not.toContain(secret);
+    }
+  });
+});

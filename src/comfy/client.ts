@@ -1,3 +1,4 @@
+import { clip } from '../secrets.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Agent, FormData, request, type Dispatcher } from 'undici';
@@ -340,7 +341,7 @@ function parseJson<T extends z.ZodType>(schema: T, text: string, url: string): z
   try {
     data = JSON.parse(text);
   } catch {
-    throw new ComfyProtocolError(url, `expected JSON, got ${JSON.stringify(text.slice(0, 80))}`);
+    throw new ComfyProtocolError(url, `expected JSON, got ${JSON.stringify(clip(text, 80))}`);
   }
   const result = schema.safeParse(data);
   if (!result.success) throw new ComfyProtocolError(url, result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));

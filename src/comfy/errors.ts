@@ -1,3 +1,4 @@
+import { clip } from '../secrets.js';
 import type { NodeErrors, PromptErrorBody } from './schemas.js';
 
 /** Base of every error the ComfyUI client throws; `serverUrl` names which server, never its credentials. */
@@ -22,7 +23,7 @@ export class ComfyTimeoutError extends ComfyError {
 export class ComfyHttpError extends ComfyError {
   override name = 'ComfyHttpError';
   constructor(readonly status: number, readonly url: string, readonly body: string) {
-    super(`ComfyUI answered ${status} to ${url}${body ? `: ${body.slice(0, 200)}` : ''}`);
+    super(`ComfyUI answered ${status} to ${url}${body ? `: ${clip(body, 200)}` : ''}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { clip } from '../secrets.js';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,7 +87,7 @@ export class DiscordUploader {
       const data: unknown = text ? safeJson(text) : undefined;
       if (response.statusCode >= 400) {
         const { code, message } = (data ?? {}) as { code?: number; message?: string };
-        throw new DiscordHttpError(response.statusCode, Number(code ?? 0), message ?? text.slice(0, 200), route.replace(/\/webhooks\/(\d+)\/[^/]+/, '/webhooks/$1/:token'));
+        throw new DiscordHttpError(response.statusCode, Number(code ?? 0), message ?? clip(text, 200), route.replace(/\/webhooks\/(\d+)\/[^/]+/, '/webhooks/$1/:token'));
       }
       return data;
     }
@@ -119,7 +120,7 @@ function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return { message: text.slice(0, 200) };
+    return { message: clip(text, 200) };
   }
 }
 
