@@ -7,9 +7,6 @@ interface Turn {
   arrival: number;
 }
 
-/** Arrival serials are positive; a returned item's owner ranks below all of them. */
-const RETURNED = -1e15;
-
 const before = (a: Turn, b: Turn): boolean => a.served < b.served || (a.served === b.served && a.arrival < b.arrival);
 
 /** Binary min-heap (by `before`), in place. */
@@ -53,6 +50,11 @@ export class FairQueue<T extends { id: string }> {
   private readonly lastServed = new Map<string, number>();
   /** Owner → serial of arrival of their oldest waiting item, to break ties among never-served owners. */
   private readonly arrival = new Map<string, number>();
+  /**
+   * Items that were handed out and came back (a failed submit, a prompt ComfyUI lost in a restart): they were
+   * served already, so they go first, in the order they were first queued (`rankOf`), before any lane.
+   */
+  private readonly returned: T[] = [];
   private serial = 0;
   private count = 0;
 
@@ -64,7 +66,7 @@ export class FairQueue<T extends { id: string }> {
   }
 
   countFor(owner: string): number {
-    return this.lanes.get(owner)?.length ?? 0;
+    return (this.lanes.get(owner)?.length ?? 0) + this.returned.filter((item) => this.ownerOf(item) === owner).length;
   }
 
   push(item: T): void {
@@ -72,17 +74,12 @@ export class FairQueue<T extends { id: string }> {
     this.count++;
   }
 
-  /**
-   * Puts an item back at the head of its owner's lane and un-does that owner's last serve (a failed submit, a
-   * prompt ComfyUI lost): it goes before every owner who arrived meanwhile, returned items in the order they
-   * were first queued (`rankOf`).
-   */
+  /** Puts back an item that was handed out (see `returned`): it goes before everything still waiting. */
   unshift(item: T): void {
-    const owner = this.ownerOf(item);
-    this.laneOf(owner).unshift(item);
+    const rank = this.rankOf?.(item) ?? -Infinity;
+    const at = this.returned.findIndex((other) => (this.rankOf?.(other) ?? -Infinity) > rank);
+    this.returned.splice(at < 0 ? this.returned.length : at, 0, item);
     this.count++;
-    this.lastServed.set(owner, -Infinity);
-    this.arrival.set(owner, RETURNED + (this.rankOf?.(item) ?? 0));
   }
 
   shift(): T | undefined {
@@ -94,9 +91,21 @@ export class FairQueue<T extends { id: string }> {
    * room for the item). A declined item keeps its place, and so do the later items of its owner (FIFO per member).
    */
   take(accept: (item: T) => boolean): T | undefined {
+    const declined = new Set<string>();
+    for (const [index, item] of this.returned.entries()) {
+      const owner = this.ownerOf(item);
+      if (declined.has(owner)) continue;
+      if (!accept(item)) {
+        declined.add(owner);
+        continue;
+      }
+      this.returned.splice(index, 1);
+      this.count--;
+      return item;
+    }
     let taken: { owner: string; index: number } | undefined;
     this.walk((item, owner, index) => {
-      if (!accept(item)) return 'skip-owner';
+      if (declined.has(owner) || !accept(item)) return 'skip-owner';
       taken = { owner, index };
       return 'stop';
     });
@@ -111,6 +120,11 @@ export class FairQueue<T extends { id: string }> {
   }
 
   remove(id: string): T | undefined {
+    const back = this.returned.findIndex((item) => item.id === id);
+    if (back >= 0) {
+      this.count--;
+      return this.returned.splice(back, 1)[0];
+    }
     for (const [owner, lane] of this.lanes) {
       const index = lane.findIndex((item) => item.id === id);
       if (index < 0) continue;
@@ -124,7 +138,7 @@ export class FairQueue<T extends { id: string }> {
 
   /** Every item in the order `shift()` would return them. */
   ordered(): T[] {
-    const result: T[] = [];
+    const result: T[] = [...this.returned];
     this.walk((item) => {
       result.push(item);
       return 'next';
@@ -134,8 +148,8 @@ export class FairQueue<T extends { id: string }> {
 
   /** The first `count` items in run order, without walking the rest. */
   head(count: number): T[] {
-    const result: T[] = [];
-    if (count > 0) {
+    const result: T[] = this.returned.slice(0, count);
+    if (result.length < count) {
       this.walk((item) => {
         result.push(item);
         return result.length < count ? 'next' : 'stop';
@@ -150,6 +164,8 @@ export class FairQueue<T extends { id: string }> {
    * min(length, i) items of every owner, plus one from each owner ahead of it that still has more than i.
    */
   positionOf(id: string): number {
+    const back = this.returned.findIndex((item) => item.id === id);
+    if (back >= 0) return back + 1;
     let target: { owner: string; index: number } | undefined;
     for (const [owner, lane] of this.lanes) {
       const index = lane.findIndex((item) => item.id === id);
@@ -158,7 +174,7 @@ export class FairQueue<T extends { id: string }> {
     if (!target) return 0;
     const { owner, index } = target;
     const turn = this.turnOf(owner);
-    let position = 1;
+    let position = 1 + this.returned.length;
     for (const [other, lane] of this.lanes) {
       position += Math.min(lane.length, index);
       if (other !== owner && lane.length > index && before(this.turnOf(other), turn)) position++;

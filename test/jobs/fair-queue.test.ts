@@ -102,3 +102,19 @@ describe('FairQueue.unshift', () => {
     expect(queue.ordered().map((item) => item.id)).toEqual(['a1', 'b1', 'c1']);
   });
 });
+
+describe('FairQueue.unshift of several items of one owner', () => {
+  it('keeps them in their first order, before a job that arrived while they were out (a ComfyUI restart)', () => {
+    const queue = new FairQueue<{ id: string; owner: string; at: number }>((item) => item.owner, 10_000, (item) => item.at);
+    for (const [id, at] of [['x1', 1], ['x2', 2], ['x3', 3]] as const) queue.push({ id, owner: 'x', at });
+    const out = [queue.shift(), queue.shift(), queue.shift()] as Array<{ id: string; owner: string; at: number }>;
+    queue.push({ id: 'y1', owner: 'y', at: 4 });
+    for (const item of out) queue.unshift(item);
+    expect(queue.ordered().map((item) => item.id)).toEqual(['x1', 'x2', 'x3', 'y1']);
+    expect(queue.positionOf('x2')).toBe(2);
+    expect(queue.positionOf('y1')).toBe(4);
+    expect(queue.head(2).map((item) => item.id)).toEqual(['x1', 'x2']);
+    expect(queue.countFor('x')).toBe(3);
+    expect(queue.take((item) => item.id !== 'x1')?.id).toBe('y1');
+  });
+});

@@ -20,10 +20,10 @@ function uploads(harness: RealHarness, token: string) {
   return harness.discord.requests.filter((request) => request.path.includes(token) && request.files.length > 0);
 }
 
-async function queueJobs(harness: RealHarness, jobs: Array<[string, string]>): Promise<string[]> {
+async function queueJobs(harness: RealHarness, jobs: Array<[string, string]>, who?: ReturnType<typeof member>): Promise<string[]> {
   const tokens: string[] = [];
   for (const [prompt, template] of jobs) {
-    const { token } = harness.discord.chatInput('imagine', [option('prompt', prompt), option('template', template)], member(prompt));
+    const { token } = harness.discord.chatInput('imagine', [option('prompt', prompt), option('template', template)], who ?? member(prompt));
     await waitForOriginal(harness.discord, token, (message) => /Queued|ComfyUI is unreachable/.test(message.content), `${prompt} to be queued`, 30_000);
     tokens.push(token);
   }
@@ -50,24 +50,30 @@ describe('restarts with the real ComfyUI', () => {
 
   it('the real ComfyUI stopped mid-job and started again on the same port: members are told, each job is delivered exactly once, in fair order', async () => {
     own = await RealComfy.start();
-    h = await startRealHarness(own.url, { COMFYUI_MAX_IN_FLIGHT: '1', COMFYUI_POLL_MS: '500', COMFYUI_RETRY_MS: '200' });
-    const [running] = await queueJobs(h, [['outage-running', 'real-slow']]);
+    h = await startRealHarness(own.url, { COMFYUI_MAX_IN_FLIGHT: '3', COMFYUI_POLL_MS: '500', COMFYUI_RETRY_MS: '200' });
     const comfy = new ComfyClient({ server: parseServer(own.url), clientId: `contract-${randomUUID()}` });
-    await waitFor(async () => (await comfy.getQueue()).running.length === 1, 'the job to run', 30_000);
+    // One member's three jobs inside ComfyUI (one running, two pending there) when it stops.
+    const xeno = member('xeno');
+    const tokens = await queueJobs(h, [['outage-1', 'real-slow'], ['outage-2', 'real-imagine'], ['outage-3', 'real-imagine']], xeno);
+    await waitFor(async () => {
+      const queue = await comfy.getQueue();
+      return queue.running.length === 1 && queue.pending.length === 2;
+    }, 'one running and two pending in ComfyUI', 30_000);
     await own.kill();
-    const told = await waitForOriginal(h.discord, running as string, (message) => message.content.includes('ComfyUI stopped answering'), 'the member to be told', 30_000);
+    const told = await waitForOriginal(h.discord, tokens[0] as string, (message) => message.content.includes('ComfyUI stopped answering'), 'the member to be told', 30_000);
     expect(told.content).toMatch(/^ComfyUI stopped answering while job `\w+` was inside it\. The job is kept/);
     const [later] = await queueJobs(h, [['outage-later', 'real-imagine']]);
     expect(h.discord.originals.get(later as string)?.content).toMatch(/ComfyUI is unreachable right now\. Job `\w+` is kept/);
     await own.start();
-    await waitForOriginal(h.discord, running as string, (message) => message.files.length > 0, 'the interrupted job, sent again', 90_000);
-    await waitForOriginal(h.discord, later as string, (message) => message.files.length > 0, 'the job sent during the outage', 90_000);
-    expect(uploads(h, running as string)).toHaveLength(1);
-    expect(uploads(h, later as string)).toHaveLength(1);
-    // The older job's resubmission ran before the job that arrived during the outage.
+    for (const token of [...tokens, later as string]) await waitForOriginal(h.discord, token, (message) => message.files.length > 0, 'every job', 90_000);
+    for (const token of [...tokens, later as string]) expect(uploads(h, token)).toHaveLength(1);
+    // What ComfyUI forgot runs again first, in its first order; the job sent during the outage comes after.
     const history = Object.values(await comfy.getHistory(20));
-    const order = history.map((entry) => (entry.prompt[2] as Record<string, { inputs: Record<string, unknown> }>)['30'] ? 'running' : 'later');
-    expect(order).toEqual(['running', 'later']);
+    const prompts = history.map((entry) => {
+      const prompt = entry.prompt[2] as Record<string, { inputs: Record<string, unknown> }>;
+      return String(prompt['30']?.inputs['value'] ?? prompt['10']?.inputs['value']);
+    });
+    expect(prompts).toEqual(['outage-1', 'outage-2', 'outage-3', 'outage-later']);
     await comfy.close();
   });
 });
