@@ -11,9 +11,6 @@
 
 export const REDACTED = '[redacted]';
 export const MIN_SECRET_LENGTH = 4;
-/** redactTail only guards secrets this long: shorter prefixes would match ordinary text too often. */
-const MIN_TAIL_SECRET_LENGTH = 8;
-const MIN_TAIL_PREFIX = 4;
 
 const SENSITIVE_PARAMS = ['token', 'access_token', 'query_token', 'api_key', 'apikey', 'key', 'password', 'secret'];
 const PARAM_PATTERN = new RegExp(`([?&#](?:${SENSITIVE_PARAMS.join('|')})=)[^&#\\s"'<>\\\\]+`, 'gi');
@@ -115,49 +112,21 @@ export function redactSensitiveParams(text: string): string {
 }
 
 /**
- * For text that was cut before it could be scrubbed: redacts a trailing prefix (at least MIN_TAIL_PREFIX
- * characters) of a form that is at least MIN_TAIL_SECRET_LENGTH long. Scrubbing before cutting is better.
+ * Cuts long text (an error body) for a message at a separator (space, quote, comma, &, =, ;), never inside a
+ * run of token characters, so a configured secret is either whole — and scrubbed — or not there at all.
  */
-export function redactTail(text: string, forms: readonly string[]): string {
-  let longest = 0;
-  for (const form of forms) {
-    if (form.length < MIN_TAIL_SECRET_LENGTH) continue;
-    for (let length = Math.min(form.length - 1, text.length); length > Math.max(longest, MIN_TAIL_PREFIX - 1); length--) {
-      if (text.endsWith(form.slice(0, length))) {
-        longest = length;
-        break;
-      }
-    }
-  }
-  return longest === 0 ? text : text.slice(0, -longest) + REDACTED;
-}
-
-/** Marks where `clip` cut a text, so a secret cut in half there can still be found and redacted. */
-export const CUT_MARK = '…';
-
-/** Cuts long text (an error body) for a message, marking the cut; scrubbing then catches a secret cut in half. */
 export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}${CUT_MARK}`;
+  if (text.length <= max) return text;
+  const head = text.slice(0, max);
+  const cut = Math.max(...[' ', '"', "'", ',', '&', '=', ';', '\n', '<', '>'].map((separator) => head.lastIndexOf(separator)));
+  return `${cut > 0 ? head.slice(0, cut) : ''}…`;
 }
 
-/** A prefix (at least MIN_TAIL_PREFIX characters) of a long form, right before a cut mark, anywhere in a line. */
-function cutTailPattern(forms: readonly string[]): RegExp | undefined {
-  const prefixes = new Set<string>();
-  for (const form of forms) {
-    if (form.length < MIN_TAIL_SECRET_LENGTH) continue;
-    for (let length = MIN_TAIL_PREFIX; length < form.length; length++) prefixes.add(form.slice(0, length));
-  }
-  if (prefixes.size === 0) return undefined;
-  return new RegExp(`(?:${[...prefixes].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')})${CUT_MARK}`, 'g');
-}
+/** Interaction webhook tokens in routes (discord.js puts the URL in its errors): `/webhooks/<app>/<token>`. */
+const WEBHOOK_TOKEN_PATTERN = /(\/(?:webhooks|interactions)\/\d+\/)[A-Za-z0-9_.-]{16,}/g;
 
-/** Everything a line needs: configured secrets in every form, cut ones, then unconfigured URL credentials. Build once per secret list. */
+/** Everything a line needs: configured secrets in every form, then unconfigured URL credentials and webhook tokens. Build once per secret list. */
 export function createScrubber(secrets: readonly string[]): (text: string) => string {
-  const forms = secretForms(secrets);
-  const pattern = buildPattern(forms);
-  const cut = cutTailPattern(forms);
-  return (text) => {
-    const whole = scrubWith(text, pattern);
-    return redactSensitiveParams(cut ? whole.replace(cut, `${REDACTED}${CUT_MARK}`) : whole);
-  };
+  const pattern = buildPattern(secretForms(secrets));
+  return (text) => redactSensitiveParams(scrubWith(text, pattern)).replace(WEBHOOK_TOKEN_PATTERN, `$1${REDACTED}`);
 }
