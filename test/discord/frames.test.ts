@@ -232,3 +232,16 @@ describe('fetchInputImage with animations', () => {
     await expect(fetchServed('bomb.png', apngBomb())).rejects.toMatchObject({ name: 'UserError', id: 'image.undecodable' });
   });
 });
+
+describe('MPO (multi-picture JPEG)', () => {
+  it('is seen as more than one frame, so it is flattened before upload', async () => {
+    const { default: sharp } = await import('sharp');
+    const { countFrames } = await import('../../src/discord/frames.js');
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: 'red' } }).jpeg().toBuffer();
+    // An APP2 MPF segment right after SOI, as an MPO carries it (its index is irrelevant here).
+    const mpf = Buffer.concat([Buffer.from([0xff, 0xe2, 0x00, 0x0a]), Buffer.from('MPF\0', 'latin1'), Buffer.alloc(4)]);
+    const mpo = Buffer.concat([jpeg.subarray(0, 2), mpf, jpeg.subarray(2)]);
+    expect(countFrames(jpeg)).toBe(1);
+    expect(countFrames(mpo)).toBe(2);
+  });
+});
