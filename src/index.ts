@@ -66,7 +66,10 @@ async function main(): Promise<void> {
   });
   let lock: InstanceLock;
   try {
-    lock = acquireInstanceLock(config.DATA_DIR);
+    const dataLock = acquireInstanceLock(config.DATA_DIR);
+    // A ledger kept outside DATA_DIR (JOBS_DB) gets a lock of its own: two bots must never share the jobs.
+    const ledgerLock = config.JOBS_DB ? acquireInstanceLock(config.JOBS_DB, `${config.JOBS_DB}.lock`, 'JOBS_DB') : undefined;
+    lock = { release: () => { ledgerLock?.release(); dataLock.release(); } };
   } catch (error) {
     fatal(error instanceof InstanceLockedError ? error.message : `Could not lock DATA_DIR=${config.DATA_DIR}: ${(error as Error).message}. Check that the folder is writable.`);
   }
@@ -154,7 +157,12 @@ async function main(): Promise<void> {
       ? 'Discord refused DISCORD_TOKEN. Copy a fresh one from the Developer Portal → your app → Bot → Reset Token.'
       : `Could not log in to Discord: ${(error as Error).message}`);
   }
-  const unfinished = store.active();
+  let unfinished: ReturnType<JobStore['active']>;
+  try {
+    unfinished = store.active();
+  } catch (error) {
+    fatal(`Could not read the job database: ${(error as Error).message}. Check the disk and DATA_DIR; nothing was changed.`);
+  }
   if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'picking up jobs from before the restart');
   scheduler.restore(unfinished);
   // Finished jobs are kept a week (quotas look back an hour); prune hourly so months of uptime stay small.

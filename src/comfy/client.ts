@@ -314,8 +314,9 @@ export class ComfyClient {
 }
 
 /** A queue item is `[number, prompt_id, prompt, extra_data, outputs, …]`; one without a string id is skipped. */
-function toQueueItem(item: unknown[]): QueueItem[] {
-  const [number, promptId, , extra, outputs] = item;
+function toQueueItem(item: unknown): QueueItem[] {
+  if (!Array.isArray(item)) return [];
+  const [number, promptId, , extra, outputs] = item as unknown[];
   if (typeof promptId !== 'string') return [];
   const clientId = extra && typeof extra === 'object' && 'client_id' in extra && typeof extra.client_id === 'string' ? extra.client_id : undefined;
   return [{

@@ -65,11 +65,13 @@ export const PromptInfoSchema = z.looseObject({
   exec_info: z.looseObject({ queue_remaining: z.number() }),
 });
 
-/** `[number, prompt_id, prompt, extra_data, outputs, …]`; items without a usable id are dropped by the client. */
-export const QueueItemSchema = z.array(z.unknown());
+/**
+ * `[number, prompt_id, prompt, extra_data, outputs, …]`. Odd items are dropped one by one by the client; a list
+ * that is not a list at all is an error, never "empty" — an empty queue would call every running prompt lost.
+ */
 export const QueueSchema = z.looseObject({
-  queue_running: z.array(QueueItemSchema).catch([]),
-  queue_pending: z.array(QueueItemSchema).catch([]),
+  queue_running: z.array(z.unknown()),
+  queue_pending: z.array(z.unknown()),
 });
 
 export const FileRefSchema = z.looseObject({

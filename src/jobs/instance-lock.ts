@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 
 /** Another bot process already runs on this DATA_DIR: two would restore and run the same jobs. */
 export class InstanceLockedError extends Error {
   override name = 'InstanceLockedError';
-  constructor(readonly dataDir: string, readonly lockPath: string) {
-    super(`Another copy of the bot is already running with DATA_DIR=${dataDir} (it holds ${lockPath}). Stop it first, or give this one its own DATA_DIR.`);
+  constructor(readonly setting: string, readonly dataDir: string, readonly lockPath: string) {
+    super(`Another copy of the bot is already running with ${setting}=${dataDir} (it holds ${lockPath}). Stop it first, or give this one its own ${setting}.`);
   }
 }
 
@@ -18,9 +18,8 @@ export interface InstanceLock {
  * Makes this process the only bot on `dataDir` until `release` (or exit). The lock is SQLite's exclusive file lock
  * on DATA_DIR/bot.lock, a POSIX lock the OS drops when the process dies, so even a SIGKILL leaves nothing stale.
  */
-export function acquireInstanceLock(dataDir: string): InstanceLock {
-  mkdirSync(dataDir, { recursive: true });
-  const lockPath = join(dataDir, 'bot.lock');
+export function acquireInstanceLock(dataDir: string, lockPath = join(dataDir, 'bot.lock'), setting = 'DATA_DIR'): InstanceLock {
+  mkdirSync(dirname(lockPath), { recursive: true });
   const db = new Database(lockPath, { timeout: 0 });
   try {
     // The file never holds data: without this, a killed holder leaves a (harmless) bot.lock-journal behind.
@@ -29,7 +28,7 @@ export function acquireInstanceLock(dataDir: string): InstanceLock {
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db.close();
-    if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new InstanceLockedError(dataDir, lockPath);
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new InstanceLockedError(setting, dataDir, lockPath);
     throw error;
   }
   return {

@@ -6,6 +6,8 @@ import {
 } from '../../src/comfy/errors.js';
 import type { ComfyConnection } from '../../src/comfy/connection.js';
 import { comboOptions } from '../../src/comfy/template-check.js';
+import { ComfyClient } from '../../src/comfy/client.js';
+import { parseServer } from '../../src/comfy/server.js';
 import { ComfySim } from '../fakes/comfy/sim.js';
 import { clientFor, connectionFor, readAll, samplerWorkflow, startSim, tinyWorkflow, waitFor } from '../helpers.js';
 
@@ -273,5 +275,23 @@ describe('ComfyClient errors', () => {
     await server.restart();
     await expect(done).rejects.toBeInstanceOf(PromptLostError);
     await waitFor(() => comfy.socket.isOpen, 'the socket to reconnect');
+  });
+});
+
+describe('odd /queue answers', () => {
+  it('drops one unreadable item instead of the whole list, and refuses a list that is not a list', async () => {
+    const { createServer } = await import('node:http');
+    let body: unknown = { queue_running: [[0, 'p1', {}, { client_id: 'c' }, ['9']], { number: 1, prompt_id: 'other' }], queue_pending: [] };
+    const server = createServer((_req, res) => res.end(JSON.stringify(body)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new ComfyClient({ server: parseServer(`http://127.0.0.1:${(server.address() as { port: number }).port}`), clientId: 't' });
+    try {
+      expect((await client.getQueue()).running.map((item) => item.promptId)).toEqual(['p1']);
+      body = { queue_running: 'busy', queue_pending: [] };
+      await expect(client.getQueue()).rejects.toMatchObject({ name: 'ComfyProtocolError' });
+    } finally {
+      await client.close();
+      server.close();
+    }
   });
 });

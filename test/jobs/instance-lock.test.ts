@@ -27,6 +27,15 @@ async function holder(dataDir: string): Promise<ChildProcess> {
 }
 
 describe('acquireInstanceLock', () => {
+  it('locks a ledger kept outside DATA_DIR (JOBS_DB) by its own path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'instance-lock-db-'));
+    dirs.push(dir);
+    const ledger = join(dir, 'jobs.sqlite');
+    const first = acquireInstanceLock(ledger, `${ledger}.lock`, 'JOBS_DB');
+    expect(() => acquireInstanceLock(ledger, `${ledger}.lock`, 'JOBS_DB')).toThrow(`Another copy of the bot is already running with JOBS_DB=${ledger} (it holds ${ledger}.lock). Stop it first, or give this one its own JOBS_DB.`);
+    first.release();
+  });
+
   it('refuses while another process holds DATA_DIR, and is free again once that process is killed', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'instance-lock-'));
     dirs.push(dataDir);
