@@ -103,7 +103,7 @@ interface RawCall {
 export class ComfyClient {
   readonly server: ComfyServer;
   readonly clientId: string;
-  private readonly timeoutMs: number;
+  readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
   /** Servers before July 2025 ignore `prompt_id`; NEWEST rejects non-canonical ones. Learned on first use. */
   private acceptsOwnPromptId = true;

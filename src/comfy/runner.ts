@@ -90,9 +90,16 @@ export class ComfyRunner implements JobRunner<PromptResult> {
     // An earlier send of this very prompt timed out: ComfyUI may have queued it after all. Follow it, never send twice.
     const earlier = this.uncertain.get(job.id);
     this.uncertain.delete(job.id);
-    if (earlier && (await backend.conn.watcher.knows(entry.promptId))) {
-      this.resume(job);
-      return { promptId: entry.promptId, values: earlier, dropped: [] };
+    if (earlier) {
+      const known = await backend.conn.watcher.knows(entry.promptId);
+      if (known === undefined) {
+        this.uncertain.set(job.id, earlier);
+        throw new ComfyUnreachableError(backend.conn.client.displayUrl);
+      }
+      if (known) {
+        this.resume(job);
+        return { promptId: entry.promptId, values: earlier, dropped: [] };
+      }
     }
     try {
       const image = this.inputs.input(job.id);
@@ -101,6 +108,8 @@ export class ComfyRunner implements JobRunner<PromptResult> {
         ...(image ? { image } : {}),
         onProgress: (progress) => this.report(entry, toJobProgress(progress)),
         onOutput: (files) => this.prefetch(entry, files),
+        // An answer can be late by as much again as the timeout before a resend is even considered.
+        lateAnswerMs: Math.max(5_000, backend.conn.client.timeoutMs),
       });
       entry.promptId = submitted.promptId;
       entry.result = submitted.result;
@@ -195,6 +204,11 @@ export class ComfyRunner implements JobRunner<PromptResult> {
 
   isServerError(error: unknown): boolean {
     return error instanceof ComfyHttpError && error.status >= 500;
+  }
+
+  /** A job restored as waiting with a prompt id: an earlier send of it timed out, so ask ComfyUI before resending. */
+  mayBeQueued(job: Job): void {
+    this.uncertain.set(job.id, job.values ?? { ...job.params });
   }
 
   mayHaveArrived(error: unknown): boolean {

@@ -44,7 +44,7 @@ export interface SubmittedTemplate {
 async function arrives(conn: ComfyConnection, promptId: string, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   for (;;) {
-    if (await conn.watcher.knows(promptId)) return true;
+    if ((await conn.watcher.knows(promptId)) === true) return true;
     if (Date.now() >= deadline) return false;
     await sleep(250);
   }

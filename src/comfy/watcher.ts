@@ -107,14 +107,17 @@ export class PromptWatcher {
     if (entry && entry.confirmedAt === undefined) entry.confirmedAt = ++this.tick;
   }
 
-  /** Whether ComfyUI has the prompt at all (queued, running or finished): asked after a POST timed out. */
-  async knows(promptId: string): Promise<boolean> {
+  /**
+   * Whether ComfyUI has the prompt at all (queued, running or finished): asked after a POST timed out.
+   * Undefined when ComfyUI could not be asked — which is not a "no": resending then could run it twice.
+   */
+  async knows(promptId: string): Promise<boolean | undefined> {
     try {
       const queue = await this.client.getQueue();
       if ([...queue.running, ...queue.pending].some((item) => item.promptId === promptId)) return true;
       return (await this.client.getHistoryEntry(promptId)) !== undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 

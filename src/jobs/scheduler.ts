@@ -43,6 +43,8 @@ export interface JobRunner<Result> {
   isUnavailable(error: unknown): boolean;
   /** Among those, errors the server itself reported (HTTP 5xx): counted, so a broken server fails the job. */
   isServerError(error: unknown): boolean;
+  /** A restored waiting job kept the prompt id of a timed-out send: check the backend for it before sending again. */
+  mayBeQueued(job: Job): void;
   /** True for errors after which the prompt may still have reached the backend (a timed-out send): keep its id. */
   mayHaveArrived(error: unknown): boolean;
   /** True for errors meaning "the backend forgot this prompt" (a restart): submit again, once. */
@@ -144,8 +146,10 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     for (const job of jobs) {
       this.jobs.set(job.id, job);
       if (job.state === 'waiting' || !job.promptId) {
+        // A waiting job that kept its prompt id had a send time out: ComfyUI may have it, so ask before resending.
+        if (job.state === 'waiting' && job.promptId) this.runner.mayBeQueued(job);
+        else delete job.promptId;
         job.state = 'waiting';
-        delete job.promptId;
         this.waiting.push(job);
         continue;
       }

@@ -265,6 +265,22 @@ describe('ComfyClient errors', () => {
     await expect(done).resolves.toMatchObject({ promptId });
   });
 
+  it('does not let a /queue snapshot taken before the prompt was queued call it lost, though it answers after the confirmation', async () => {
+    const server = await sim({ runMs: 1_000 });
+    const comfy = await connection(server);
+    const promptId = randomUUID();
+    const done = comfy.watcher.watch(promptId);
+    server.faults.lateQueueMs = 300;
+    const polled = comfy.watcher.pollNow();
+    await waitFor(() => server.requests.some((request) => request.path === '/queue'), 'the snapshot to be taken');
+    server.faults.lateQueueMs = 0;
+    // ComfyUI keeps only the latest history when idle; make this prompt wait behind nothing: queue it now.
+    await comfy.client.queuePrompt(tinyWorkflow(), { promptId });
+    comfy.watcher.confirm(promptId);
+    await polled;
+    await expect(done).resolves.toMatchObject({ promptId });
+  });
+
   it('reports a prompt lost in a ComfyUI restart', async () => {
     const server = await sim({ runMs: 5_000 });
     const comfy = await connection(server);

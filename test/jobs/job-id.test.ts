@@ -6,7 +6,7 @@ import { Scheduler, type JobRunner, type NewJob } from '../../src/jobs/scheduler
 const busyRunner: JobRunner<string> = {
   reserve: () => ({ kind: 'busy' }), release: () => undefined, newPromptId: () => 'p', submit: () => Promise.reject(new Error('unused')),
   follow: () => Promise.reject(new Error('unused')), resume: () => undefined, cancel: async () => 'gone',
-  isUnavailable: () => false, isServerError: () => false, mayHaveArrived: () => false, isLost: () => false,
+  isUnavailable: () => false, isServerError: () => false, mayHaveArrived: () => false, mayBeQueued: () => undefined, isLost: () => false,
 };
 
 function newJob(prompt: string): NewJob {

@@ -49,6 +49,7 @@ class StubRunner implements JobRunner<string> {
   isUnavailable(error: unknown) { return error instanceof Unavailable; }
   isServerError() { return false; }
   mayHaveArrived() { return false; }
+  mayBeQueued() { /* not used by these tests */ }
   isLost(error: unknown) { return error instanceof Lost; }
 
   start(prompt: string) { this.started.add(prompt); this.pending.get(prompt)?.progress({ phase: 'started' }); }
@@ -222,5 +223,25 @@ describe('Scheduler', () => {
     runner.finish('b');
     await waitFor(() => completed.length === 2, 'both');
     expect([outages.length, back]).toEqual([1, 1]);
+  });
+});
+
+describe('a job waiting for a submission slot (the rate limit)', () => {
+  it('is shown as waiting, and cancelling it removes it before it is ever sent', async () => {
+    const runner = new StubRunner();
+    runner.capacity = 5;
+    const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1, maxWaitingPerUser: 5 });
+    try {
+      scheduler.enqueue(newJob('ann', 'first'));
+      const second = scheduler.enqueue(newJob('bob', 'second'));
+      await waitFor(() => runner.submitted.includes('first'), 'the first submission');
+      expect(scheduler.snapshot().waiting.map((job) => job.id)).toEqual([second.id]);
+      expect(await scheduler.cancel(second.id, 'bob', false)).toBe('removed');
+      expect(second.state).toBe('cancelled');
+      expect(scheduler.snapshot().waiting).toEqual([]);
+      expect(runner.submitted).toEqual(['first']);
+    } finally {
+      scheduler.stop();
+    }
   });
 });

@@ -44,6 +44,8 @@ export interface SimFaults {
   slowMs: Map<string, number>;
   /** POST /prompt is handled (the prompt queued) at once, but its answer is held back this long. */
   lateAnswerMs?: number;
+  /** GET /queue answers with the queue as it is now, but the answer is held back this long. */
+  lateQueueMs?: number;
   /** Delay between chunks of /view bodies. */
   slowViewChunkMs: number;
   failNode?: NodeFailure;
@@ -334,10 +336,12 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
   private getQueue(res: ServerResponse): void {
     const item = (entry: { number: number; promptId: string; prompt: SimWorkflow; extraData: Record<string, unknown>; outputs: string[] }) =>
       [entry.number, entry.promptId, entry.prompt, entry.extraData, entry.outputs];
-    sendJson(res, 200, {
+    const snapshot = {
       queue_running: this.state.running ? [item(this.state.running)] : [],
       queue_pending: this.state.pending.map(item),
-    });
+    };
+    if (this.faults.lateQueueMs) setTimeout(() => sendJson(res, 200, snapshot), this.faults.lateQueueMs);
+    else sendJson(res, 200, snapshot);
   }
 
   private postQueue(res: ServerResponse, body: Buffer): void {
