@@ -190,6 +190,11 @@ export class ComfyRunner implements JobRunner<PromptResult> {
     if (queue.pending.some((item) => item.promptId === promptId)) {
       await client.deleteFromQueue([promptId]);
       outcome = 'deleted';
+      // It may have started between the two requests, and a delete does not stop a running prompt.
+      if ((await client.getQueue()).running.some((item) => item.promptId === promptId)) {
+        await client.interrupt(promptId);
+        outcome = 'interrupted';
+      }
     } else if (queue.running.some((item) => item.promptId === promptId)) {
       await client.interrupt(promptId);
       outcome = 'interrupted';

@@ -10,7 +10,7 @@ import type { Command } from './command.js';
 
 const OUTCOMES: Readonly<Record<CancelOutcome, MessageId>> = {
   removed: 'cancel.removed', 'deleted-from-comfy': 'cancel.deleted', interrupted: 'cancel.interrupted',
-  stopping: 'cancel.stopping', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
+  stopping: 'cancel.stopping', deferred: 'cancel.deferred', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
 };
 
 /**

@@ -91,6 +91,7 @@ export const en = {
   'cancel.removed': 'Cancelled job `{id}` before it started.',
   'cancel.deleted': 'Cancelled job `{id}`; it is removed from ComfyUI\'s queue.',
   'cancel.interrupted': 'Stopping job `{id}` on ComfyUI…',
+  'cancel.deferred': 'ComfyUI is not answering right now; job `{id}` will be stopped there as soon as it does.',
   'cancel.stopping': 'Cancelling job `{id}`: it was on its way to ComfyUI and will be stopped there as soon as ComfyUI has it.',
   'cancel.all': 'Cancelled {count} job(s) in this server.',
   'cancel.allForbidden': 'Only members with Manage Server{role} may cancel everything.',

@@ -79,7 +79,7 @@ async function answerError(interaction: ChatInputCommandInteraction, ctx: BotCon
 
 const BUTTON_OUTCOMES: Readonly<Record<string, MessageId>> = {
   removed: 'cancel.removed', 'deleted-from-comfy': 'cancel.deleted', interrupted: 'cancel.interrupted',
-  stopping: 'cancel.stopping', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
+  stopping: 'cancel.stopping', deferred: 'cancel.deferred', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
 };
 
 /** Members the access rules refuse get no choices (not even the names of templates and models); nor do floods. */

@@ -76,11 +76,12 @@ export interface NewJob {
 
 /**
  * removed: it never reached the backend · deleted-from-comfy: it was pending there and is deleted · interrupted:
- * it was running and ComfyUI is told to stop it (it stops between nodes) · stopping: its prompt is on the wire;
+ * it was running and ComfyUI is told to stop it (it stops between nodes) · deferred: ComfyUI does not answer; it is
+ * stopped there as soon as it does · stopping: its prompt is on the wire;
  * it is deleted or interrupted as soon as ComfyUI has it. In the last three cases the 'cancelled' event comes
  * only once the backend has really let go of it.
  */
-export type CancelOutcome = 'removed' | 'deleted-from-comfy' | 'interrupted' | 'stopping' | 'not-found' | 'not-yours' | 'finished';
+export type CancelOutcome = 'removed' | 'deleted-from-comfy' | 'interrupted' | 'stopping' | 'deferred' | 'not-found' | 'not-yours' | 'finished';
 
 export class QuotaError extends Error {
   override name = 'QuotaError';
@@ -221,12 +222,36 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     this.cancelling.add(job.id);
     // Its prompt is on the wire: once ComfyUI has it, `run` deletes or interrupts it.
     if (job.state === 'submitting') return 'stopping';
-    const outcome = await this.runner.cancel(job);
+    let outcome: 'deleted' | 'interrupted' | 'gone';
+    try {
+      outcome = await this.runner.cancel(job);
+    } catch {
+      // ComfyUI does not answer: keep trying until it does, and tell the member so (not an error).
+      this.retryCancel(job);
+      return 'deferred';
+    }
     if (outcome === 'gone') {
       this.cancelling.delete(job.id);
       return 'finished';
     }
     return outcome === 'interrupted' ? 'interrupted' : 'deleted-from-comfy';
+  }
+
+  /**
+   * Asks the backend again to delete or stop a cancelled job's prompt, with growing pauses: while it is
+   * unreachable, or after a send that timed out (the prompt may still arrive and must not run unseen).
+   */
+  private retryCancel(job: Job, attempt = 0): void {
+    if (this.stopped || attempt >= 12) return;
+    const delay = Math.min(10_000, 500 * 2 ** attempt);
+    setTimeout(() => {
+      this.runner.cancel(job).then(
+        (outcome) => {
+          if (outcome === 'gone' && attempt < 4) this.retryCancel(job, attempt + 1);
+        },
+        () => this.retryCancel(job, attempt + 1),
+      );
+    }, delay).unref();
   }
 
   /** Called by delivery when the job's outputs reached Discord (or could not). */
@@ -287,6 +312,8 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       this.inFlight--;
       this.runner.release(job);
       if (this.cancelling.has(job.id)) {
+        // A send that timed out may still land in ComfyUI: look for it a while longer and stop it there.
+        if (this.runner.mayHaveArrived(error)) this.retryCancel(job);
         this.finish(job, 'cancelled');
         this.emit('cancelled', job);
         return;

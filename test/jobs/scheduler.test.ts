@@ -245,3 +245,26 @@ describe('a job waiting for a submission slot (the rate limit)', () => {
     }
   });
 });
+
+describe('cancelling while the backend does not answer', () => {
+  it('says it will stop the job once the backend answers, and does', async () => {
+    const runner = new StubRunner();
+    const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser: 5 });
+    try {
+      const job = scheduler.enqueue(newJob('ann', 'unreachable'));
+      await waitFor(() => job.state === 'submitted', 'the submission');
+      const cancel = runner.cancel.bind(runner);
+      let down = true;
+      runner.cancel = async (target) => {
+        if (down) throw new Unavailable('ComfyUI is not answering');
+        return cancel(target);
+      };
+      expect(await scheduler.cancel(job.id, 'ann', false)).toBe('deferred');
+      down = false;
+      await waitFor(() => job.state === 'cancelled', 'the cancel to land once the backend answers', 5_000);
+      expect(runner.cancelled).toEqual(['unreachable']);
+    } finally {
+      scheduler.stop();
+    }
+  });
+});
