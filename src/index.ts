@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   void chooseDefaults(ctx, true);
   pool.on('skipped', (backend, names) => logger.warn({ server: backend.name, nodes: names }, 'ComfyUI described some node types in a shape the bot cannot read; they are left out (templates using them will not fit)'));
   pool.on('down', (backend, error) => logger.warn({ server: backend.name, err: error }, 'ComfyUI server is down; its new jobs go elsewhere'));
+  pool.on('catalogs', () => void chooseDefaults(ctx, false));
   pool.on('up', (backend) => {
     logger.info({ server: backend.name }, 'ComfyUI server is answering');
     scheduler.poke();

@@ -34,6 +34,9 @@ export interface PoolOptions extends Omit<ConnectOptions, 'clientId'> {
   now?: () => number;
 }
 
+/** How often the servers' /object_info is read again in the background. */
+const CATALOG_REFRESH_MS = 5 * 60_000;
+
 function nameOf(server: ComfyServer): string {
   const url = new URL(server.baseUrl);
   return url.host + (url.pathname === '/' ? '' : url.pathname);
@@ -44,14 +47,18 @@ function nameOf(server: ComfyServer): string {
  * every node and model it needs. A server that stops answering is marked down and health-checked with backoff
  * until it answers again.
  */
-export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Error]; skipped: [Backend, string[]] }> {
+export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Error]; skipped: [Backend, string[]]; catalogs: [] }> {
   readonly backends: Backend[];
   private readonly healthTimers = new Map<Backend, NodeJS.Timeout>();
   private readonly reconciling = new Set<Backend>();
   private readonly now: () => number;
 
+  private readonly refreshTimer: NodeJS.Timeout;
+
   constructor(servers: readonly ComfyServer[], private readonly options: PoolOptions) {
     super();
+    this.refreshTimer = setInterval(() => void this.refreshStale(CATALOG_REFRESH_MS), CATALOG_REFRESH_MS);
+    this.refreshTimer.unref();
     this.now = options.now ?? Date.now;
     this.backends = servers.map((server, index) => {
       const conn = connectComfy(server, options);
@@ -81,6 +88,15 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
 
   get(name: string | undefined): Backend {
     return this.backends.find((backend) => backend.name === name) ?? (this.backends[0] as Backend);
+  }
+
+  /**
+   * Re-reads the catalogues of servers that answer when they are older than `maxAgeMs`, so a model or node an
+   * admin installs is seen without a restart (also done every few minutes in the background).
+   */
+  async refreshStale(maxAgeMs: number): Promise<void> {
+    await Promise.all(this.backends.filter((backend) => backend.up).map((backend) => backend.catalog.refresh(maxAgeMs).catch(() => undefined)));
+    this.emit('catalogs');
   }
 
   /** Fetches every server's /object_info (for routing); servers that do not answer are marked down. */
@@ -154,6 +170,7 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
   }
 
   async close(): Promise<void> {
+    clearInterval(this.refreshTimer);
     for (const timer of this.healthTimers.values()) clearTimeout(timer);
     await Promise.all(this.backends.map((backend) => backend.conn.close()));
   }

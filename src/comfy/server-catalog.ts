@@ -34,6 +34,13 @@ export class ServerCatalog {
     return this.inflight;
   }
 
+  /** Fetches again unless the copy is younger than `maxAgeMs` (an admin may have installed a model or a node). */
+  async refresh(maxAgeMs: number): Promise<void> {
+    if (this.cached && this.now() - this.cached.at < maxAgeMs) return;
+    if (this.cached) this.cached = { ...this.cached, at: -Infinity };
+    await this.objectInfo();
+  }
+
   /** The last known copy, even if stale; undefined before the first successful fetch. */
   peek(): ObjectInfo | undefined {
     return this.cached?.info;

@@ -26,7 +26,11 @@ export function findTemplate(ctx: BotContext, name: string, kind: JobKind): Temp
   const runnable = [...ctx.templates.values()].filter((candidate) => candidate.command === kind && ctx.pool.fitness(candidate) !== 'unfit').map((candidate) => candidate.name);
   if (!template) throw new UserError('input.unknownTemplate', { name: shown(name), names: runnable.join(', ') || 'none' });
   if (template.command !== kind) throw new UserError('input.wrongTemplate', { name: shown(name), command: template.command, used: kind });
-  if (ctx.pool.fitness(template) === 'unfit') throw new UserError('input.unfit', { name: shown(name), reason: ctx.pool.describeMissing(template).join('; '), names: runnable.join(', ') || 'none' });
+  if (ctx.pool.fitness(template) === 'unfit') {
+    // What is missing may have been installed since the servers were last read: look again, for the next try.
+    void ctx.pool.refreshStale(2_000);
+    throw new UserError('input.unfit', { name: shown(name), reason: ctx.pool.describeMissing(template).join('; '), names: runnable.join(', ') || 'none' });
+  }
   return template;
 }
 
