@@ -17,6 +17,13 @@ import { describeError, OutputsDroppedError, TooLargeError } from './user-error.
 /** What delivery reads of a message Discord returns: its id and attachments (to keep them when adding more). */
 const PostedMessageSchema = z.looseObject({ id: z.string(), attachments: z.array(z.looseObject({ id: z.string() })).catch([]) });
 type PostedMessage = z.infer<typeof PostedMessageSchema>;
+
+/** A message showing a job, and how to edit it later (the interaction's webhook, or the channel with the bot token). */
+interface Posted {
+  message: PostedMessage;
+  route: string;
+  auth: boolean;
+}
 const ChannelSchema = z.looseObject({ id: z.string() });
 const OriginalSchema = z.looseObject({ attachments: z.array(z.unknown()).catch([]) });
 const BotUserSchema = z.looseObject({ id: z.string() });
@@ -226,15 +233,15 @@ export class Delivery {
         attachments: prepared.uploads.map((upload, index) => ({ id: index, filename: upload.name })),
         allowed_mentions: { parse: [] },
       };
-      const message = await this.post(job, body, prepared.uploads, 'result');
-      if (message && prepared.companions.length > 0) this.track(this.addCompanions(job, message, prepared.companions, limit - prepared.bytes - OVERHEAD));
+      const posted = await this.post(job, body, prepared.uploads, 'result');
+      if (posted && prepared.companions.length > 0) this.track(this.addCompanions(job, posted, prepared.companions, limit - prepared.bytes - OVERHEAD));
     } finally {
       prepared.dispose();
     }
   }
 
   /** Encodes the GIF companions and adds them to the message already showing the result (best effort). */
-  private async addCompanions(job: Job, message: PostedMessage, companions: readonly Companion[], room: number): Promise<void> {
+  private async addCompanions(job: Job, posted: Posted, companions: readonly Companion[], room: number): Promise<void> {
     try {
       const sharp = (await import('sharp')).default;
       const files: OutgoingUpload[] = [];
@@ -245,9 +252,9 @@ export class Delivery {
         files.push({ name: companion.name, contentType: 'image/gif', open: async () => gif });
       }
       if (files.length === 0) return;
-      const kept = message.attachments.map((attachment) => ({ id: attachment.id }));
+      const kept = posted.message.attachments.map((attachment) => ({ id: attachment.id }));
       const added = files.map((file, index) => ({ id: index, filename: file.name }));
-      await this.options.discord.send('PATCH', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { body: { attachments: [...kept, ...added] }, files, auth: false });
+      await this.options.discord.send('PATCH', posted.route, { body: { attachments: [...kept, ...added] }, files, auth: posted.auth });
     } catch (error) {
       this.options.logger.warn({ err: error, job: job.id }, 'could not add the GIF beside an animated WebP');
     }
@@ -275,7 +282,7 @@ export class Delivery {
         const contentType = MIME[extname(name).toLowerCase()] ?? 'application/octet-stream';
         const first = await this.options.outputs.open(job, output);
         const size = first.contentLength;
-        const companion = output.kind === 'animation' && name.toLowerCase().endsWith('.webp') && this.tokenAlive(job) && (size ?? Infinity) <= COMPANION_MAX_BYTES;
+        const companion = output.kind === 'animation' && name.toLowerCase().endsWith('.webp') && (size ?? Infinity) <= COMPANION_MAX_BYTES;
         if (size !== undefined && size <= share && !companion) {
           pending.add(first.stream);
           let reuse: Readable | undefined = first.stream;
@@ -312,7 +319,7 @@ export class Delivery {
 
   /** Edits the reply while the token lives; otherwise (or if the reply is gone) posts to the channel, then DMs. */
   /** Returns the edited reply (for later additions), or undefined when the result went to the channel or a DM. */
-  private async post(job: Job, body: MessageBody, files: readonly OutgoingUpload[], purpose: Purpose = 'notice'): Promise<PostedMessage | undefined> {
+  private async post(job: Job, body: MessageBody, files: readonly OutgoingUpload[], purpose: Purpose = 'notice'): Promise<Posted | undefined> {
     let lead: MessageId = 'done.late';
     if (this.tokenAlive(job)) {
       try {
@@ -321,7 +328,7 @@ export class Delivery {
         if (!message.success) return undefined;
         job.messageId ??= message.data.id;
         this.record(job, purpose, 'original', message.data.id);
-        return message.data;
+        return { message: message.data, route: `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, auth: false };
       } catch (error) {
         if (!gone(error)) throw error;
         this.options.logger.info({ job: job.id, code: error.code }, 'interaction reply is gone; posting to the channel');
@@ -335,26 +342,27 @@ export class Delivery {
     };
     try {
       if (!job.origin.channelId) throw new Error('no channel to post in');
-      await this.postIn(job, 'channel', job.origin.channelId, late, files, purpose);
+      return await this.postIn(job, 'channel', job.origin.channelId, late, files, purpose);
     } catch (error) {
       if (!(error instanceof DiscordHttpError) || error.code !== MISSING_PERMISSIONS) throw error;
       const dm = ChannelSchema.parse(await this.options.discord.send('POST', '/users/@me/channels', { body: { recipient_id: job.requester.id }, auth: true }));
-      await this.postIn(job, 'dm', dm.id, late, files, purpose);
+      return this.postIn(job, 'dm', dm.id, late, files, purpose);
     }
-    return undefined;
   }
 
   /**
    * Posts with a nonce derived from the job, which Discord enforces: sending it again (a retry, or after a restart)
    * within a few minutes returns the message already posted instead of a second one.
    */
-  private async postIn(job: Job, kind: 'channel' | 'dm', channelId: string, body: MessageBody, files: readonly OutgoingUpload[], purpose: Purpose): Promise<void> {
+  private async postIn(job: Job, kind: 'channel' | 'dm', channelId: string, body: MessageBody, files: readonly OutgoingUpload[], purpose: Purpose): Promise<Posted | undefined> {
     this.record(job, purpose, `${kind}:${channelId}`);
     const sent = await this.options.discord.send('POST', `/channels/${channelId}/messages`, {
       body: { ...this.scrubbed(body), nonce: nonceOf(job, purpose), enforce_nonce: true }, files, auth: true,
     });
     const message = PostedMessageSchema.safeParse(sent);
-    if (message.success) this.record(job, purpose, `${kind}:${channelId}`, message.data.id);
+    if (!message.success) return undefined;
+    this.record(job, purpose, `${kind}:${channelId}`, message.data.id);
+    return { message: message.data, route: `/channels/${channelId}/messages/${message.data.id}`, auth: true };
   }
 
   /** Writes where a result is going (before sending) and the message that carries it (after); notices are not kept. */

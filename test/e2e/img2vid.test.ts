@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers.js';
 import { member, option, startHarness, waitForOriginal, type Harness } from './harness.js';
 import { pngBomb } from './png.js';
 
@@ -44,6 +45,15 @@ describe('/img2vid end to end', () => {
     // The member's first file does not wait for the GIF: the WebP arrives alone, the GIF is added by a later edit.
     const uploads = h.discord.requests.filter((request) => request.path.includes(token) && request.files.length > 0);
     expect(uploads.map((request) => request.files.map((file) => file.filename.split('.').pop()))).toEqual([['webp'], ['gif']]);
+  });
+
+  it('adds the GIF to a result posted in the channel too (the reply was deleted)', async () => {
+    const { token } = img2vid(still, 'late.png', 'image/png', [option('frames', 2), option('template', 'img2vid-core')]);
+    h.discord.deletedOriginals.add(token);
+    const posted = await waitFor(() => h.discord.channelMessages.find((message) => message.content.includes('original reply was deleted') && message.files.length > 1), 'the channel post with its GIF', 15_000).catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(h.discord.channelMessages.map((message) => [message.content, message.attachments.map((a) => a.filename)]))}`);
+    });
+    expect(posted.attachments.map((attachment) => attachment.filename.split('.').pop())).toEqual(['webp', 'gif']);
   });
 
   it.each([

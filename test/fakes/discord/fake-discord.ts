@@ -299,17 +299,7 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       if (this.expiredTokens.has(token)) return respond(401, { message: 'Invalid Webhook Token', code: 50027 });
       if (match[3] === '@original' && this.deletedOriginals.has(token)) return respond(404, { message: 'Unknown Message', code: 10008 });
       if (method === 'PATCH' && match[3] === '@original') {
-        const previous = this.originals.get(token);
-        const edit = json as Record<string, unknown>;
-        let message = this.store(this.channelId, { ...(previous ? { content: previous.content, embeds: previous.embeds, flags: previous.flags, components: previous.components } : {}), ...edit }, files, previous?.id);
-        // Like Discord: an edit without an `attachments` field keeps the files the message already has; with one,
-        // it keeps those of its existing attachments it lists by id, and adds the new files.
-        if (previous && !('attachments' in edit) && files.length === 0) message = { ...message, attachments: previous.attachments, files: previous.files };
-        else if (previous && Array.isArray(edit['attachments'])) {
-          const listed = new Set((edit['attachments'] as Array<{ id?: unknown }>).map((attachment) => String(attachment.id)));
-          const kept = previous.attachments.map((attachment, index) => ({ attachment, bytes: previous.files[index] as Buffer })).filter(({ attachment }) => listed.has(attachment.id));
-          message = { ...message, attachments: [...kept.map(({ attachment }) => attachment), ...message.attachments], files: [...kept.map(({ bytes }) => bytes), ...message.files] };
-        }
+        const message = this.edited(this.channelId, this.originals.get(token), json as Record<string, unknown>, files);
         this.originals.set(token, message);
         return respond(200, this.wire(message));
       }
@@ -338,6 +328,14 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       if (nonce !== undefined) this.nonces.set(key, message);
       return respond(200, this.wire(message));
     }
+    if ((match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path)) && method === 'PATCH') {
+      if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
+      const index = this.channelMessages.findIndex((message) => message.id === match?.[2] && message.channelId === match[1]);
+      if (index < 0) return respond(404, { message: 'Unknown Message', code: 10008 });
+      const message = this.edited(match[1] as string, this.channelMessages[index], json as Record<string, unknown>, files);
+      this.channelMessages[index] = message;
+      return respond(200, this.wire(message));
+    }
     if ((match = /^\/channels\/(\d+)\/messages$/.exec(path)) && method === 'GET') {
       if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
       const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 50)));
@@ -356,6 +354,19 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     }
     void url;
     return respond(404, { message: `404: Not Found (${method} ${path})`, code: 0 });
+  }
+
+  /**
+   * An edit, as Discord does it: fields not sent are kept; without an `attachments` field the files stay; with
+   * one, the existing attachments it lists by id stay and the new files are added.
+   */
+  private edited(channelId: string, previous: StoredMessage | undefined, edit: Record<string, unknown>, files: RecordedFile[]): StoredMessage {
+    const message = this.store(channelId, { ...(previous ? { content: previous.content, embeds: previous.embeds, flags: previous.flags, components: previous.components } : {}), ...edit }, files, previous?.id);
+    if (previous && !('attachments' in edit) && files.length === 0) return { ...message, attachments: previous.attachments, files: previous.files };
+    if (!previous || !Array.isArray(edit['attachments'])) return message;
+    const listed = new Set((edit['attachments'] as Array<{ id?: unknown }>).map((attachment) => String(attachment.id)));
+    const kept = previous.attachments.map((attachment, index) => ({ attachment, bytes: previous.files[index] as Buffer })).filter(({ attachment }) => listed.has(attachment.id));
+    return { ...message, attachments: [...kept.map(({ attachment }) => attachment), ...message.attachments], files: [...kept.map(({ bytes }) => bytes), ...message.files] };
   }
 
   private store(channelId: string, data: Record<string, unknown>, files: RecordedFile[], id = snowflake()): StoredMessage {
