@@ -57,7 +57,8 @@ type Prompt = Record<string, { class_type: string; inputs: Record<string, unknow
 
 function job(text: string, seed: number): Prompt {
   return {
-    '1': { class_type: 'EmptyImage', inputs: { width: 256, height: 256, batch_size: 1, color: 3355443 } },
+    // The same picture the bot makes from real-imagine with size:small.
+    '1': { class_type: 'EmptyImage', inputs: { width: 512, height: 512, batch_size: 1, color: 3355443 } },
     '2': { class_type: 'ImageAddNoise', inputs: { image: ['1', 0], seed, strength: 0.5 } },
     '3': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'bench' } },
     '10': { class_type: 'PrimitiveStringMultiline', inputs: { value: text } },

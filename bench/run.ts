@@ -232,7 +232,7 @@ if (args.real) {
     ...row('24 at once, 6 members', figures.many.bot, figures.many.floor),
     `| ComfyUI requests per job | ${fmt(figures.requestsPerJob.bot, 2)} | ${fmt(figures.requestsPerJob.floor, 2)} | | ≤ 3 ${figures.requestsPerJob.bot <= 3 ? 'yes' : '**no**'} |`,
   ].join('\n');
-  process.stdout.write(`\n${table}\n\nReal ComfyUI v0.3.65 (CPU, model-free 256×256 noise job), run ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}; latency = ComfyUI's own execution_success timestamp → last byte at the fake Discord; floor = a client that only queues, waits for \`executed\`, fetches /view and uploads; took ${((performance.now() - began) / 1000).toFixed(0)} s.\n`);
+  process.stdout.write(`\n${table}\n\nReal ComfyUI v0.3.65 (CPU, model-free 512×512 noise job, the same for both), run ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}; latency = ComfyUI's own execution_success timestamp → last byte at the fake Discord; floor = a client that only queues, waits for \`executed\`, fetches /view and uploads; took ${((performance.now() - began) / 1000).toFixed(0)} s.\n`);
   process.exit(0);
 }
 const only = new Set((args.only ?? 'latency,acks,memory,throughput').split(','));

@@ -67,6 +67,9 @@ describe('the bot on the real ComfyUI', () => {
     const done = await waitForOriginal(h.discord, token, (message) => message.files.length > 1, 'the animation and its GIF', 30_000);
     expect(await sharp(done.files[0] as Buffer, { animated: true }).metadata()).toMatchObject({ format: 'webp', pages: 5, width: 20 });
     expect(await sharp(done.files[1] as Buffer, { animated: true }).metadata()).toMatchObject({ format: 'gif', pages: 5 });
+    // The WebP did not wait for its GIF: it arrived alone, and the GIF was added by a later edit.
+    const uploads = h.discord.requests.filter((request) => request.path.includes(token) && request.files.length > 0);
+    expect(uploads.map((request) => request.files.map((file) => file.filename.split('.').pop()))).toEqual([['webp'], ['gif']]);
     // The suite shares one server: this test alone asks for 5 frames.
     const history = Object.values(await comfy.getHistory(200)).find((entry) => (entry.prompt[2] as Prompt | undefined)?.['2']?.inputs['amount'] === 5);
     const loaded = String((history?.prompt[2] as Prompt)['1']?.inputs['image']);
