@@ -1,8 +1,26 @@
 const LEET: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '@': 'a', '5': 's', '$': 's', '7': 't', '+': 't', '8': 'b', '9': 'g' };
 
-/** Lowercase, accents off, look-alike digits and symbols to letters. */
+/**
+ * Letters of other scripts that look like Latin ones (Cyrillic, Greek, small capitals): "gоre" with a Cyrillic
+ * о reads as "gore". NFKD does not fold these; lowercasing has already run.
+ */
+const LOOKALIKES: Readonly<Record<string, string>> = Object.fromEntries([
+  ['а', 'a'], ['в', 'b'], ['с', 'c'], ['ԁ', 'd'], ['е', 'e'], ['ё', 'e'], ['һ', 'h'], ['і', 'i'], ['ї', 'i'], ['ј', 'j'], ['к', 'k'],
+  ['м', 'm'], ['н', 'h'], ['о', 'o'], ['р', 'p'], ['ѕ', 's'], ['т', 't'], ['у', 'y'], ['х', 'x'], ['ԛ', 'q'], ['ԝ', 'w'],
+  ['α', 'a'], ['β', 'b'], ['ε', 'e'], ['η', 'n'], ['ι', 'i'], ['κ', 'k'], ['ν', 'v'], ['ο', 'o'], ['ρ', 'p'], ['τ', 't'], ['υ', 'u'], ['χ', 'x'],
+  ['ᴀ', 'a'], ['ʙ', 'b'], ['ᴄ', 'c'], ['ᴅ', 'd'], ['ᴇ', 'e'], ['ꜰ', 'f'], ['ɢ', 'g'], ['ʜ', 'h'], ['ɪ', 'i'], ['ᴊ', 'j'], ['ᴋ', 'k'],
+  ['ʟ', 'l'], ['ᴍ', 'm'], ['ɴ', 'n'], ['ᴏ', 'o'], ['ᴘ', 'p'], ['ǫ', 'q'], ['ʀ', 'r'], ['ꜱ', 's'], ['ᴛ', 't'], ['ᴜ', 'u'], ['ᴠ', 'v'],
+  ['ᴡ', 'w'], ['ʏ', 'y'], ['ᴢ', 'z'], ['ɡ', 'g'],
+]);
+const LOOKALIKE_PATTERN = new RegExp(`[${Object.keys(LOOKALIKES).join('')}]`, 'gu');
+/** Regional indicator symbols 🇦…🇿 (shown as flags in pairs) read as the letters a…z. */
+const REGIONAL_INDICATORS = /[\u{1F1E6}-\u{1F1FF}]/gu;
+
+/** Lowercase, accents off, look-alike letters, digits and symbols to Latin letters. */
 function fold(text: string): string {
-  const plain = text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+  const plain = text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase()
+    .replace(LOOKALIKE_PATTERN, (char) => LOOKALIKES[char] ?? char)
+    .replace(REGIONAL_INDICATORS, (char) => String.fromCharCode(97 + (char.codePointAt(0) as number) - 0x1f1e6));
   return plain.replace(/[013-57-9@$+]/g, (char) => LEET[char] ?? char);
 }
 

@@ -49,3 +49,14 @@ describe('findBannedWord', () => {
     expect(findBannedWord('g o r e and n s f w', ['nsfw', 'gore'])).toBe('nsfw');
   });
 });
+
+describe('look-alike letters of other scripts', () => {
+  it('reads Cyrillic and Greek look-alikes, small capitals and regional indicators as Latin letters', () => {
+    expect(findBannedWord('a g\u043Ere scene', ['gore'])).toBe('gore');
+    expect(findBannedWord('n\u0455fw', ['nsfw'])).toBe('nsfw');
+    expect(findBannedWord('\u03BFgre', ['ogre'])).toBe('ogre');
+    expect(findBannedWord('\u0262\u1D0F\u0280\u1D07', ['gore'])).toBe('gore');
+    expect(findBannedWord('\u{1F1EC}\u{1F1F4}\u{1F1F7}\u{1F1EA}', ['gore'])).toBe('gore');
+    expect(findBannedWord('a quiet ogre', ['gore'])).toBeUndefined();
+  });
+});
