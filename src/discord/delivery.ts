@@ -147,7 +147,7 @@ export class Delivery {
     let editor = this.editors.get(job.id);
     if (!editor) {
       const components = [{ type: 1, components: [{ type: 2, style: 4, label: this.say('button.cancel'), custom_id: `${CANCEL_BUTTON_PREFIX}${job.id}` }] }];
-      editor = new ThrottledEditor((next) => this.editOriginal(job, { content: next, allowed_mentions: { parse: [] }, components }).then(() => undefined), this.options.progressEditMs, this.now);
+      editor = new ThrottledEditor((next) => this.editOriginal(job, { content: next, allowed_mentions: { parse: [] }, components }).then((sent) => this.rememberReply(job, sent)), this.options.progressEditMs, this.now);
       this.editors.set(job.id, editor);
     }
     editor.show(text);
@@ -394,11 +394,31 @@ export class Delivery {
     return this.channelShowsResult(job, target.slice(target.indexOf(':') + 1));
   }
 
+  /** The reply's message id, written down once: after a restart with its token expired, it is still findable. */
+  private rememberReply(job: Job, sent: unknown): void {
+    if (job.messageId) return;
+    const message = PostedMessageSchema.safeParse(sent);
+    if (!message.success) return;
+    job.messageId = message.data.id;
+    this.options.ledger?.update(job);
+  }
+
   private async originalShowsResult(job: Job): Promise<boolean> {
-    if (!this.tokenAlive(job)) return false;
+    if (this.tokenAlive(job)) {
+      try {
+        const message = OriginalSchema.parse(await this.options.discord.send('GET', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { auth: false }));
+        return message.attachments.length > 0;
+      } catch (error) {
+        if (!gone(error)) return false;
+      }
+    }
+    // The token expired (during the restart, say): the reply is a message in the channel, readable with the bot's token.
+    return job.messageId && job.origin.channelId ? this.messageShowsResult(job.origin.channelId, job.messageId) : false;
+  }
+
+  private async messageShowsResult(channelId: string, messageId: string): Promise<boolean> {
     try {
-      const message = OriginalSchema.parse(await this.options.discord.send('GET', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { auth: false }));
-      return message.attachments.length > 0;
+      return OriginalSchema.parse(await this.options.discord.send('GET', `/channels/${channelId}/messages/${messageId}`, { auth: true })).attachments.length > 0;
     } catch {
       return false;
     }

@@ -47,6 +47,22 @@ describe('restart survival', () => {
     expect(h.bot.output).toMatch(/picking up jobs from before the restart/);
   });
 
+  it('SIGKILL mid-upload of the reply edit, and the token expires meanwhile: the reply is found by its message id, nothing is posted again', async () => {
+    h = await startHarness({ sim: { runMs: 800 } });
+    const token = h.discord.chatInput('imagine', [option('prompt', 'edited then killed')], member('rex')).token;
+    await waitForOriginal(h.discord, token, (message) => /Queued/.test(message.content), 'the queued reply');
+    // The edit carrying the result arrives (Discord keeps it) but its answer is held: the bot dies not knowing.
+    h.discord.fail({ method: 'PATCH', path: /@original/, delayMs: 60_000, minBytes: 1, times: 1 });
+    await waitForOriginal(h.discord, token, (message) => message.files.length > 0, 'the result in the reply');
+    h.bot.signal('SIGKILL');
+    expect(await h.bot.exited()).toBeNull();
+    h.discord.expiredTokens.add(token);
+
+    await h.restartBot();
+    await h.bot.waitForLog(/already delivered before the restart/, 20_000);
+    expect(h.discord.channelMessages).toHaveLength(0);
+  });
+
   it('SIGKILL mid-upload of a result going to the channel (token expired): after a restart exactly one channel message carries it', async () => {
     h = await startHarness({ sim: { runMs: 800 } });
     const token = h.discord.chatInput('imagine', [option('prompt', 'late and killed')], member('pat')).token;

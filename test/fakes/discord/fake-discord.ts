@@ -328,6 +328,12 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       if (nonce !== undefined) this.nonces.set(key, message);
       return respond(200, this.wire(message));
     }
+    if ((match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path)) && method === 'GET') {
+      if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
+      const id = match[2];
+      const found = this.channelMessages.find((message) => message.id === id) ?? [...this.originals.values()].find((message) => message.id === id);
+      return found ? respond(200, this.wire(found)) : respond(404, { message: 'Unknown Message', code: 10008 });
+    }
     if ((match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path)) && method === 'PATCH') {
       if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
       const index = this.channelMessages.findIndex((message) => message.id === match?.[2] && message.channelId === match[1]);
