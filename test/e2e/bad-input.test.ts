@@ -86,4 +86,19 @@ describe('unusual but valid input reaches ComfyUI byte for byte', () => {
     expect(names).toHaveLength(1);
     expect(names[0]).toMatch(/^input\/discord\/bot-[0-9a-f]{24}\.png$/);
   });
+
+  it('flattens an animated attachment to its first frame before ComfyUI sees it (LoadImage decodes every frame)', async () => {
+    const frame = (colour: string) => sharp({ create: { width: 20, height: 20, channels: 3, background: colour } }).png().toBuffer();
+    const animated = await sharp([await frame('red'), await frame('blue'), await frame('green')], { join: { animated: true } }).webp().toBuffer();
+    const before = new Set(h.sim.state.files.keys());
+    const attachment = h.discord.addAttachment('moving.webp', animated, 'image/webp');
+    const { token } = h.discord.chatInput('img2vid', [{ name: 'image', type: 11, value: attachment.id }, option('frames', 2)], member('mover'), { attachments: [attachment] });
+    await waitForOriginal(h.discord, token, (message) => message.files.length > 0, 'the animation');
+    const uploaded = [...h.sim.state.files.entries()].filter(([key]) => key.startsWith('input/') && !before.has(key));
+    expect(uploaded).toHaveLength(1);
+    const [key, bytes] = uploaded[0] as [string, Buffer];
+    expect(key).toMatch(/\.png$/);
+    expect(await sharp(bytes, { animated: true }).metadata()).toMatchObject({ format: 'png', width: 20, height: 20 });
+    expect((await sharp(bytes, { animated: true }).metadata()).pages ?? 1).toBe(1);
+  });
 });
