@@ -1,4 +1,4 @@
-import { findBannedWord } from '../src/discord/banned-words.js';
+import { findBannedWord } from '../src/policy/banned-words.js';
 
 /**
  * `npx tsx bench/banned-words.ts`: findBannedWord on 4,000-character adversarial prompts with 50 banned words,

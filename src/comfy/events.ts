@@ -43,7 +43,6 @@ export const ComfyEventSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type ComfyEvent = z.infer<typeof ComfyEventSchema>;
-export type ComfyEventType = ComfyEvent['type'];
 
 export interface PreviewFrame {
   type: 'preview';

@@ -81,11 +81,6 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
     });
   }
 
-  /** Drops the connection as if the network failed (tests and liveness use it); a reconnect follows. */
-  terminate(): void {
-    this.socket?.terminate();
-  }
-
   private connect(): void {
     const socket = new WebSocket(wsUrl(this.options.server, this.options.clientId), {
       headers: { ...this.options.server.headers },

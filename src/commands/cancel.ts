@@ -1,6 +1,6 @@
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
 import type { BotContext } from '../context.js';
-import { administers, canManage, type Caller } from '../discord/admin.js';
+import { administers, canManage, type Caller } from '../policy/admin.js';
 import type { MessageId } from '../discord/messages.js';
 import { UserError } from '../discord/user-error.js';
 import type { Job } from '../jobs/job.js';

@@ -1,10 +1,10 @@
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
 import type { BotContext } from '../context.js';
-import { canSee, type Caller } from '../discord/admin.js';
+import { canSee, type Caller } from '../policy/admin.js';
 import { progressBar } from '../discord/progress.js';
 import { UserError } from '../discord/user-error.js';
 import type { Job } from '../jobs/job.js';
-import { perOwner, RateLimiter } from '../jobs/rate-limit.js';
+import { perOwner, RateLimiter } from '../policy/rate-limit.js';
 import type { Command } from './command.js';
 
 const SHOWN = 15;

@@ -4,14 +4,14 @@ import {
 import type { InputImage } from '../comfy/runner.js';
 import { fillWorkflow, ParamError, type Template } from '../comfy/templates.js';
 import type { BotContext } from '../context.js';
-import type { Caller } from '../discord/admin.js';
+import type { Caller } from '../policy/admin.js';
 import { shown } from '../discord/escape.js';
 import { UserError } from '../discord/user-error.js';
-import { InProgress } from '../jobs/in-progress.js';
+import { InProgress } from '../policy/in-progress.js';
 import type { Job, JobKind } from '../jobs/job.js';
-import { checkQuota } from '../jobs/quota.js';
-import { perOwner } from '../jobs/rate-limit.js';
-import { findBannedWord } from '../discord/banned-words.js';
+import { checkQuota } from '../policy/quota.js';
+import { perOwner } from '../policy/rate-limit.js';
+import { findBannedWord } from '../policy/banned-words.js';
 
 const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 

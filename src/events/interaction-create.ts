@@ -2,13 +2,13 @@ import { Events, MessageFlags, type AutocompleteInteraction, type ButtonInteract
 import { commands } from '../commands/index.js';
 import type { BotContext } from '../context.js';
 import { callerOf } from '../commands/shared.js';
-import { accessRefusal, checkAccess, type AccessRules } from '../discord/access.js';
-import { canManage } from '../discord/admin.js';
+import { accessRefusal, checkAccess, type AccessRules } from '../policy/access.js';
+import { canManage } from '../policy/admin.js';
 import { CANCEL_BUTTON_PREFIX } from '../discord/delivery.js';
 import { format, type MessageId } from '../discord/messages.js';
 import { describeError } from '../discord/user-error.js';
 import type { JobKind } from '../jobs/job.js';
-import { perOwner, RateLimiter } from '../jobs/rate-limit.js';
+import { perOwner, RateLimiter } from '../policy/rate-limit.js';
 
 const byName = new Map(commands.map((command) => [command.data.name, command]));
 

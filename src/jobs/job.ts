@@ -68,7 +68,3 @@ export interface Job {
 }
 
 export const FINAL_STATES: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
-
-export function isActive(job: Job): boolean {
-  return !FINAL_STATES.has(job.state);
-}

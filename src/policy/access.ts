@@ -1,6 +1,6 @@
 import type { BaseInteraction } from 'discord.js';
 import type { JobKind } from '../jobs/job.js';
-import { UserError } from './user-error.js';
+import { UserError } from '../discord/user-error.js';
 
 export interface AccessRules {
   /** Commands in DMs at all (ALLOW_DMS). */

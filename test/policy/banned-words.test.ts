@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findBannedWord } from '../../src/discord/banned-words.js';
+import { findBannedWord } from '../../src/policy/banned-words.js';
 
 const BANNED = ['nsfw', 'gore', 'blood bath'];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { administers, canManage, canSee, type Caller } from '../../src/discord/admin.js';
+import { administers, canManage, canSee, type Caller } from '../../src/policy/admin.js';
 
 const job = (requester: string, guildId: string | null) => ({
   requester: { id: requester, name: requester },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkQuota } from '../../src/jobs/quota.js';
+import { checkQuota } from '../../src/policy/quota.js';
 
 const HOUR = 3_600_000;
 

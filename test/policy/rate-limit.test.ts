@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InProgress } from '../../src/jobs/in-progress.js';
-import { perOwner, RateLimiter } from '../../src/jobs/rate-limit.js';
+import { InProgress } from '../../src/policy/in-progress.js';
+import { perOwner, RateLimiter } from '../../src/policy/rate-limit.js';
 
 describe('RateLimiter', () => {
   it('allows a burst, then one request per refill, per key', () => {
