@@ -19,7 +19,7 @@ export interface BotContext {
   pool: ComfyPool;
   runner: ComfyRunner;
   scheduler: Scheduler<PromptResult>;
-  store: Pick<JobStore, 'recentByRequester' | 'recentByGuild'>;
+  store: Pick<JobStore, 'recentByRequester' | 'recentByGuild' | 'recentInDms'>;
   delivery: Delivery;
   now: () => number;
   /** The template each command uses when none is named (see comfy/defaults.ts); updated as servers change. */

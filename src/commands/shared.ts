@@ -138,7 +138,6 @@ function enqueueJob(
       },
     },
   );
-  if (job.origin.guildId === null) noteDmStart(ctx, job.createdAt);
   const position = ctx.scheduler.positionOf(job);
   if (ctx.scheduler.unavailable || !ctx.pool.anyUp) ctx.delivery.progress(job, ctx.delivery.say('comfy.down', { id: job.id }));
   else ctx.delivery.progress(job, position <= 1 ? ctx.delivery.say('queue.next', { id: job.id }) : ctx.delivery.say('queue.position', { id: job.id, position }));
@@ -161,22 +160,6 @@ function when(at: number): string {
 }
 
 /**
- * Start times of DM jobs in the last hour. The ledger counts a server's jobs by guild id, which is NULL for DMs,
- * so DMs are counted here, in memory: a restart forgets them (the per-member caps, from the ledger, still hold).
- */
-const dmStarts = new WeakMap<BotContext, number[]>();
-
-function recentDmStarts(ctx: BotContext, since: number): number[] {
-  const recent = (dmStarts.get(ctx) ?? []).filter((at) => at > since);
-  dmStarts.set(ctx, recent);
-  return recent;
-}
-
-function noteDmStart(ctx: BotContext, at: number): void {
-  dmStarts.set(ctx, [...(dmStarts.get(ctx) ?? []), at]);
-}
-
-/**
  * Per-member cooldown and hourly cap, per-guild hourly cap and waiting cap; says when to try again. All DMs
  * together count as one more guild, so a member cannot escape the server limits by writing to the bot directly.
  */
@@ -188,7 +171,7 @@ function checkLimits(interaction: BaseInteraction, ctx: BotContext): void {
   const mine = checkQuota(mineRecent, now, { perHour: config.JOBS_PER_HOUR, cooldownSeconds: config.COOLDOWN_SECONDS });
   if (!mine.ok) throw new UserError(mine.reason === 'cooldown' ? 'quota.cooldown' : 'quota.hourly', { when: when(mine.retryAt), limit: config.JOBS_PER_HOUR });
   const guildId = interaction.guildId;
-  const recent = guildId ? ctx.store.recentByGuild(guildId, now - 3_600_000) : recentDmStarts(ctx, now - 3_600_000);
+  const recent = guildId ? ctx.store.recentByGuild(guildId, now - 3_600_000) : ctx.store.recentInDms(now - 3_600_000);
   const guild = checkQuota(withHeld(recent, held.times(guildKey(interaction))), now, { perHour: config.GUILD_JOBS_PER_HOUR, cooldownSeconds: 0 });
   if (!guild.ok) throw new UserError(guildId ? 'quota.guildHourly' : 'quota.dmHourly', { when: when(guild.retryAt), limit: config.GUILD_JOBS_PER_HOUR });
   // guildId is null for DMs, and so is a DM job's origin: they form one bucket.

@@ -133,6 +133,7 @@ export class JobStore {
       active: this.db.prepare(`SELECT * FROM jobs WHERE state IN (${ACTIVE.map(() => '?').join(', ')}) ORDER BY seq`),
       byRequester: this.db.prepare('SELECT created_at FROM jobs WHERE requester_id = ? AND created_at > ? ORDER BY created_at'),
       byGuild: this.db.prepare('SELECT created_at FROM jobs WHERE guild_id = ? AND created_at > ? ORDER BY created_at'),
+      inDms: this.db.prepare('SELECT created_at FROM jobs WHERE guild_id IS NULL AND created_at > ? ORDER BY created_at'),
       prune: this.db.prepare(`DELETE FROM jobs WHERE state NOT IN (${ACTIVE.map(() => '?').join(', ')}) AND updated_at < ?`),
     };
   }
@@ -237,6 +238,11 @@ export class JobStore {
   /** Creation times of a member's (or a guild's) jobs since `since`, oldest first: the basis of rate quotas. */
   recentByRequester(userId: string, since: number): number[] {
     return (this.statements.byRequester.all(userId, since) as Array<{ created_at: number }>).map((row) => row.created_at);
+  }
+
+  /** Creation times of jobs started in direct messages since `since`: together they count as one more server. */
+  recentInDms(since: number): number[] {
+    return (this.statements.inDms.all(since) as Array<{ created_at: number }>).map((row) => row.created_at);
   }
 
   recentByGuild(guildId: string, since: number): number[] {

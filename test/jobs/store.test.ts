@@ -98,10 +98,15 @@ describe('JobStore', () => {
     store.insert(job('z', 'bob', 6_000));
     expect(store.recentByRequester('ann', 2_000)).toEqual([5_000]);
     expect(store.recentByGuild('g1', 0)).toEqual([1_000, 5_000, 6_000]);
+    // Jobs from direct messages (no guild) count together, durably, as one more server.
+    const direct = job('d', 'cy', 7_000);
+    store.insert({ ...direct, origin: { ...direct.origin, guildId: null } });
+    expect(store.recentInDms(0)).toEqual([7_000]);
+    expect(store.recentByGuild('g1', 0)).toEqual([1_000, 5_000, 6_000]);
     store.update({ ...job('x', 'ann', 1_000), state: 'done' });
     now = 1_000_000;
     expect(store.prune(1_000)).toBe(1);
-    expect(store.active().map((entry) => entry.id)).toEqual(['y', 'z']);
+    expect(store.active().map((entry) => entry.id)).toEqual(['y', 'z', 'd']);
     store.close();
   });
 
