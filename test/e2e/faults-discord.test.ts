@@ -57,8 +57,13 @@ describe('Discord faults', () => {
 
   it('keeps working when Discord rate-limits the whole bot (global 429)', async () => {
     h = await startHarness();
-    h.discord.fail({ path: /\/webhooks\//, status: 429, body: { message: 'You are being rate limited.', retry_after: 0.3, global: true }, headers: { 'retry-after': '0.3', 'x-ratelimit-global': 'true', 'x-ratelimit-scope': 'global' }, times: 2 });
+    // Only the result's upload is refused (twice): without 429 handling it would fail; retried at once, it would
+    // come before Retry-After.
+    h.discord.fail({ path: /\/webhooks\//, status: 429, minBytes: 1, body: { message: 'You are being rate limited.', retry_after: 0.3, global: true }, headers: { 'retry-after': '0.3', 'x-ratelimit-global': 'true', 'x-ratelimit-scope': 'global' }, times: 2 });
     const token = imagine(h, 'rate limited');
     await waitForOriginal(h.discord, token, (message) => message.files.length > 0, 'the picture');
+    const uploads = h.discord.requests.filter((request) => request.path.includes(token) && request.files.length > 0);
+    expect(uploads.map((request) => request.status)).toEqual([429, 429, 200]);
+    for (let index = 1; index < uploads.length; index++) expect((uploads[index]?.at as number) - (uploads[index - 1]?.at as number)).toBeGreaterThanOrEqual(290);
   });
 });
