@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGER_PERMISSIONS, snowflake } from '../fakes/discord/payloads.js';
 import { waitFor } from '../helpers.js';
-import { member, option, startHarness, waitForOriginal, type Harness } from './harness.js';
+import { member, option, queueImagine, slash as slashCommand, startHarness, waitForOriginal, type Harness } from './harness.js';
 
 // Guild A is the fake guild (cached by the bot); guild B is another server the bot is in, never cached.
 let h: Harness;
@@ -21,16 +21,13 @@ const inB = { guildId: guildB };
 const jobs: Record<string, { token: string; id: string; button: string }> = {};
 
 async function imagine(user: typeof ann, prompt: string, where = {}): Promise<void> {
-  const { token } = h.discord.chatInput('imagine', [option('prompt', prompt)], user, where);
-  const reply = await waitForOriginal(h.discord, token, (message) => /job `(\w+)`/.test(message.content) && message.components.length > 0, `${prompt} to be queued`);
+  const { token, jobId } = await queueImagine(h.discord, user, prompt, [], where);
+  const reply = await waitForOriginal(h.discord, token, (message) => message.components.length > 0, `${prompt}'s Cancel button`);
   const rows = reply.components as Array<{ components: Array<{ custom_id: string }> }>;
-  jobs[prompt] = { token, id: (/job `(\w+)`/.exec(reply.content) as RegExpExecArray)[1] as string, button: rows[0]?.components[0]?.custom_id as string };
+  jobs[prompt] = { token, id: jobId, button: rows[0]?.components[0]?.custom_id as string };
 }
 
-async function slash(name: string, user: typeof ann, options: Array<ReturnType<typeof option>>, where = {}): Promise<string> {
-  const { token } = h.discord.chatInput(name, options, user, where);
-  return (await waitForOriginal(h.discord, token, (message) => message.content !== '', `/${name} to answer`)).content;
-}
+const slash = (name: string, user: typeof ann, options: Array<ReturnType<typeof option>>, where = {}) => slashCommand(h.discord, name, user, options, where);
 
 async function cancelChoices(user: typeof ann, where = {}): Promise<string[]> {
   const { token } = h.discord.chatInput('cancel', [{ name: 'job', type: 3, value: '', focused: true }], user, { ...where, autocomplete: true });

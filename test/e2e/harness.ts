@@ -144,3 +144,19 @@ export async function waitForOriginal(discord: FakeDiscord, token: string, check
 export function isEdit(token: string) {
   return (request: RecordedRequest) => request.method === 'PATCH' && request.path.includes(`/webhooks/`) && request.path.includes(token);
 }
+
+type Option = ReturnType<typeof option>;
+type Extra = Parameters<FakeDiscord['chatInput']>[3];
+
+/** Runs a slash command and returns the text of its first answer. */
+export async function slash(discord: FakeDiscord, name: string, user: FakeUser, options: Option[] = [], extra: Extra = {}, timeoutMs = 15_000): Promise<string> {
+  const { token } = discord.chatInput(name, options, user, extra);
+  return (await waitForOriginal(discord, token, (message) => message.content !== '', `/${name} to answer`, timeoutMs)).content;
+}
+
+/** Sends /imagine and waits until it is queued (its reply names the job): the token, the job id and the reply. */
+export async function queueImagine(discord: FakeDiscord, user: FakeUser, prompt: string, options: Option[] = [], extra: Extra = {}, timeoutMs = 15_000) {
+  const { token } = discord.chatInput('imagine', [option('prompt', prompt), ...options], user, extra);
+  const reply = await waitForOriginal(discord, token, (message) => /job `(\w+)`/.test(message.content), `${prompt} to be queued`, timeoutMs);
+  return { token, jobId: (/job `(\w+)`/.exec(reply.content) as RegExpExecArray)[1] as string, reply };
+}

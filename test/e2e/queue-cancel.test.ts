@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGER_PERMISSIONS } from '../fakes/discord/payloads.js';
 import { waitFor } from '../helpers.js';
-import { member, option, startHarness, waitForOriginal, type Harness } from './harness.js';
+import { member, option, queueImagine, slash as slashCommand, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,16 +17,8 @@ const bob = member('bob');
 const cy = member('cy');
 const mod = member('mod', { permissions: MANAGER_PERMISSIONS });
 
-async function imagine(user: typeof ann, prompt: string): Promise<{ token: string; jobId: string }> {
-  const { token } = h.discord.chatInput('imagine', [option('prompt', prompt)], user);
-  const reply = await waitForOriginal(h.discord, token, (message) => /job `(\w+)`/.test(message.content), `${prompt} to be queued`);
-  return { token, jobId: (/job `(\w+)`/.exec(reply.content) as RegExpExecArray)[1] as string };
-}
-
-async function slash(name: string, user: typeof ann, options: Array<ReturnType<typeof option>> = []): Promise<string> {
-  const { token } = h.discord.chatInput(name, options, user);
-  return (await waitForOriginal(h.discord, token, (message) => message.content !== '', `/${name} to answer`)).content;
-}
+const imagine = (user: typeof ann, prompt: string) => queueImagine(h.discord, user, prompt);
+const slash = (name: string, user: typeof ann, options: Array<ReturnType<typeof option>> = []) => slashCommand(h.discord, name, user, options);
 
 function promptIdOf(text: string): string {
   const body = h.sim.submitted.find((sent) => (sent as { prompt: Record<string, { inputs: Record<string, unknown> }> }).prompt['6']?.inputs['text'] === text);

@@ -5,7 +5,7 @@ import { ComfyClient } from '../../src/comfy/client.js';
 import { parseServer } from '../../src/comfy/server.js';
 import { MANAGER_PERMISSIONS } from '../fakes/discord/payloads.js';
 import { readAll, waitFor } from '../helpers.js';
-import { member, option, waitForOriginal } from '../e2e/harness.js';
+import { member, option, slash as slashCommand, waitForOriginal } from '../e2e/harness.js';
 import { startRealHarness, type RealHarness } from './harness.js';
 
 /** The bot as `npm start` runs it, the fake Discord, and the real ComfyUI: every command, every real refusal. */
@@ -36,10 +36,7 @@ async function imagine(user: ReturnType<typeof member>, prompt: string, extra: A
   return { token, reply, jobId: /job `(\w+)`/.exec(reply.content)?.[1] };
 }
 
-async function slash(name: string, user: ReturnType<typeof member>, options: Array<ReturnType<typeof option>> = []): Promise<string> {
-  const { token } = h.discord.chatInput(name, options, user);
-  return (await waitForOriginal(h.discord, token, (message) => message.content !== '', `/${name} to answer`, 30_000)).content;
-}
+const slash = (name: string, user: ReturnType<typeof member>, options: Array<ReturnType<typeof option>> = []) => slashCommand(h.discord, name, user, options, {}, 30_000);
 
 describe('the bot on the real ComfyUI', () => {
   it('chooses a default it can run, and says so at start', async () => {
