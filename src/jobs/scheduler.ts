@@ -162,8 +162,15 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     this.pump();
   }
 
-  /** Tries to hand out waiting jobs now (a backend came back, or gained room). */
+  /**
+   * Tries to hand out waiting jobs now (a backend came back, or gained room), and asks again to stop the jobs
+   * cancelled while it did not answer.
+   */
   poke(): void {
+    for (const id of this.cancelling) {
+      const job = this.jobs.get(id);
+      if (job && (job.state === 'submitted' || job.state === 'running')) void this.runner.cancel(job).catch(() => undefined);
+    }
     this.pump();
   }
 
