@@ -59,6 +59,9 @@ const MIGRATIONS: readonly string[] = [
 const BUSY_TIMEOUT_MS = 200;
 
 /** A new job could not be written, so it must not be queued: the member is told to try again. */
+/** After a failed insert, further inserts fail at once for this long (each blocked try costs the busy timeout). */
+const INSERT_FAIL_FAST_MS = 1_000;
+
 export class LedgerWriteError extends Error {
   override name = 'LedgerWriteError';
   constructor(readonly jobId: string, cause: unknown) {
@@ -97,6 +100,8 @@ interface Row {
  * queued, and every state change as it happens, so a restart finds every job again.
  */
 export class JobStore {
+  private insertsFailFastUntil = -Infinity;
+  private lastInsertError: unknown;
   private readonly db: Database.Database;
   private seq: number;
   private readonly statements;
@@ -149,10 +154,14 @@ export class JobStore {
 
   /** Writes a new job (and its input image) in one transaction; throws LedgerWriteError if it could not. */
   insert(job: Job, input?: StoredInput): void {
+    // Just failed: refuse at once for a moment rather than wait out the busy timeout on every command again.
+    if (this.now() < this.insertsFailFastUntil) throw new LedgerWriteError(job.id, this.lastInsertError);
     try {
       this.writeNew(job, input);
     } catch (error) {
       this.noteFailure(error, job.id);
+      this.lastInsertError = error;
+      this.insertsFailFastUntil = this.now() + INSERT_FAIL_FAST_MS;
       throw new LedgerWriteError(job.id, error);
     }
     this.noteSuccess();

@@ -160,6 +160,21 @@ describe('JobStore', () => {
     expect((thrown as Error).message).toMatch(/could not save job x .*database is locked.*try again/i);
   });
 
+  it('after a failed insert, refuses further ones at once for a second instead of blocking on the lock each time', async () => {
+    const path = await dbPath();
+    let now = 1_000;
+    const store = new JobStore(path, () => now);
+    cleanups.push(() => store.close());
+    const lock = holdWriteLock(path);
+    expect(() => store.insert(job('a'))).toThrow(LedgerWriteError);
+    lock.release();
+    // The lock is gone, but within the second the store does not try: no 200 ms wait per command meanwhile.
+    expect(() => store.insert(job('b'))).toThrow(LedgerWriteError);
+    now += 1_001;
+    store.insert(job('c'));
+    expect(store.active().map((entry) => entry.id)).toEqual(['c']);
+  });
+
   it('drops the interaction token once a job is final, and keeps it while the job is active', async () => {
     const path = await dbPath();
     const store = new JobStore(path);
