@@ -38,13 +38,21 @@ describe('the job ledger cannot be written', () => {
     other.exec('ROLLBACK');
     other.close();
     other = undefined;
-    const { token: later } = h.discord.chatInput('imagine', [option('prompt', 'later')], member('kim'));
+    // For a second after a failed write the ledger refuses at once; then a new job goes through.
+    const later = await waitFor(async () => {
+      const { token } = h.discord.chatInput('imagine', [option('prompt', 'later')], member('kim'));
+      const answer = await waitForOriginal(h.discord, token, (message) => message.content !== '', 'an answer');
+      const refused = sentence.test(answer.content) || answer.content.startsWith('Not queued');
+      return refused ? undefined : token;
+    }, 'a job accepted after the lock', 15_000);
     await waitForOriginal(h.discord, later, (message) => message.files.length > 0, 'a job after the lock', 15_000);
     expect(h.bot.output).toContain('the job database is not writable');
     // The updates kept while it was locked reach the ledger.
     const check = new Database(join(h.bot.env['DATA_DIR'] as string, 'jobs.sqlite'), { readonly: true });
     try {
-      await waitFor(() => (check.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = 'done'").get() as { n: number }).n === 2, 'both results recorded as done', 15_000);
+      await waitFor(() => (check.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = 'done'").get() as { n: number }).n === 2, 'both results recorded as done', 15_000).catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(check.prepare('SELECT id, state FROM jobs').all())}`);
+      });
     } finally {
       check.close();
     }
