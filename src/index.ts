@@ -36,8 +36,11 @@ async function chooseDefaults(ctx: Pick<BotContext, 'pool' | 'templates' | 'logg
     ctx.logger.warn('ComfyUI is not reachable yet; jobs will wait for it');
     return;
   }
-  for (const template of ctx.templates.values()) {
-    if (ctx.pool.fitness(template) === 'unfit') ctx.logger.warn({ template: template.name, missing: ctx.pool.describeMissing(template) }, `template ${template.name} cannot run on any server`);
+  // Logged once at start; later re-reads (a server back, the periodic refresh) only log a default that changes.
+  if (refresh) {
+    for (const template of ctx.templates.values()) {
+      if (ctx.pool.fitness(template) === 'unfit') ctx.logger.warn({ template: template.name, missing: ctx.pool.describeMissing(template) }, `template ${template.name} cannot run on any server`);
+    }
   }
   const configured: Record<JobKind, string> = { imagine: ctx.config.DEFAULT_IMAGINE_TEMPLATE, img2vid: ctx.config.DEFAULT_IMG2VID_TEMPLATE };
   for (const kind of ['imagine', 'img2vid'] as const) {

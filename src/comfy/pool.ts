@@ -95,8 +95,8 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
    * admin installs is seen without a restart (also done every few minutes in the background).
    */
   async refreshStale(maxAgeMs: number): Promise<void> {
-    await Promise.all(this.backends.filter((backend) => backend.up).map((backend) => backend.catalog.refresh(maxAgeMs).catch(() => undefined)));
-    this.emit('catalogs');
+    const reread = await Promise.all(this.backends.filter((backend) => backend.up).map((backend) => backend.catalog.refresh(maxAgeMs).catch(() => false)));
+    if (reread.some(Boolean)) this.emit('catalogs');
   }
 
   /** Fetches every server's /object_info (for routing); servers that do not answer are marked down. */
@@ -123,8 +123,14 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
    * Reserves a place for a job: the least loaded healthy server that fits and has room; 'busy' when those that
    * fit are full or down; an error when no server here could ever run it.
    */
-  reserve(jobId: string, template: Template, params: Readonly<Record<string, unknown>>): Backend | 'busy' | TemplateUnfitError {
+  reserve(jobId: string, template: Template, params: Readonly<Record<string, unknown>>, only?: string): Backend | 'busy' | TemplateUnfitError {
     const fitting = this.backends.filter((backend) => this.fits(backend, template, params));
+    if (only !== undefined && fitting.some((backend) => backend.name === only)) {
+      const pinned = this.get(only);
+      if (!pinned.up || pinned.jobs.size >= this.options.maxInFlightPerServer) return 'busy';
+      pinned.jobs.add(jobId);
+      return pinned;
+    }
     if (fitting.length === 0) return new TemplateUnfitError(template.name, this.describeMissing(template, params));
     const ready = fitting.filter((backend) => backend.up && backend.jobs.size < this.options.maxInFlightPerServer);
     if (ready.length === 0) return 'busy';

@@ -10,6 +10,11 @@ import type { PromptProgress, PromptResult } from './watcher.js';
 import type { Job, JobProgress } from '../jobs/job.js';
 import type { JobRunner, Reservation, Submission } from '../jobs/scheduler.js';
 
+/** ComfyUI could not be asked whether an earlier, timed-out send of this prompt landed: not a "no", keep its id. */
+class SendUncertainError extends ComfyUnreachableError {
+  override name = 'SendUncertainError';
+}
+
 /** Image bytes a member attached, kept with the job and uploaded when it is submitted. */
 export type InputImage = TemplateImage;
 
@@ -67,7 +72,9 @@ export class ComfyRunner implements JobRunner<PromptResult> {
     if (!this.pool.hasRoom()) return { kind: 'busy' };
     const template = this.templates.get(job.template);
     if (!template) return { kind: 'never', error: new TemplateUnfitError(job.template, [`template ${job.template} is no longer installed`]) };
-    const outcome = this.pool.reserve(job.id, template, job.params);
+    // A job whose last send may have landed stays on that server: only there can its prompt be found (or not).
+    const pinned = this.uncertain.has(job.id) ? job.backend : undefined;
+    const outcome = this.pool.reserve(job.id, template, job.params, pinned);
     if (outcome === 'busy') return { kind: 'busy' };
     if (outcome instanceof Error) return { kind: 'never', error: outcome };
     return { kind: 'reserved', server: outcome.name };
@@ -94,7 +101,7 @@ export class ComfyRunner implements JobRunner<PromptResult> {
       const known = await backend.conn.watcher.knows(entry.promptId);
       if (known === undefined) {
         this.uncertain.set(job.id, earlier);
-        throw new ComfyUnreachableError(backend.conn.client.displayUrl);
+        throw new SendUncertainError(backend.conn.client.displayUrl);
       }
       if (known) {
         this.resume(job);
@@ -217,7 +224,7 @@ export class ComfyRunner implements JobRunner<PromptResult> {
   }
 
   mayHaveArrived(error: unknown): boolean {
-    return error instanceof ComfyTimeoutError;
+    return error instanceof ComfyTimeoutError || error instanceof SendUncertainError;
   }
 
   isLost(error: unknown): boolean {

@@ -35,10 +35,12 @@ export class ServerCatalog {
   }
 
   /** Fetches again unless the copy is younger than `maxAgeMs` (an admin may have installed a model or a node). */
-  async refresh(maxAgeMs: number): Promise<void> {
-    if (this.cached && this.now() - this.cached.at < maxAgeMs) return;
+  /** Resolves true when it read the catalogue again. */
+  async refresh(maxAgeMs: number): Promise<boolean> {
+    if (this.cached && this.now() - this.cached.at < maxAgeMs) return false;
     if (this.cached) this.cached = { ...this.cached, at: -Infinity };
     await this.objectInfo();
+    return true;
   }
 
   /** The last known copy, even if stale; undefined before the first successful fetch. */

@@ -29,7 +29,7 @@ function jobsWhere(ctx: BotContext, where: (job: Job) => boolean): Job[] {
 /** `/cancel all`: every job of the admin's own server (waiting ones first, so none starts meanwhile). */
 async function cancelAll(ctx: BotContext, caller: Caller): Promise<number> {
   const outcomes = await Promise.all(jobsWhere(ctx, (job) => administers(job, caller)).map((job) => ctx.scheduler.cancel(job.id, caller.userId, true)));
-  return outcomes.filter((outcome) => outcome === 'removed' || outcome === 'deleted-from-comfy' || outcome === 'interrupted').length;
+  return outcomes.filter((outcome) => outcome === 'removed' || outcome === 'deleted-from-comfy' || outcome === 'interrupted' || outcome === 'stopping' || outcome === 'deferred').length;
 }
 
 export const cancel = {

@@ -28,7 +28,7 @@ export function findTemplate(ctx: BotContext, name: string, kind: JobKind): Temp
   if (template.command !== kind) throw new UserError('input.wrongTemplate', { name: shown(name), command: template.command, used: kind });
   if (ctx.pool.fitness(template) === 'unfit') {
     // What is missing may have been installed since the servers were last read: look again, for the next try.
-    void ctx.pool.refreshStale(2_000);
+    void ctx.pool.refreshStale(10_000);
     throw new UserError('input.unfit', { name: shown(name), reason: ctx.pool.describeMissing(template).join('; '), names: runnable.join(', ') || 'none' });
   }
   return template;

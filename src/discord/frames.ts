@@ -25,24 +25,20 @@ export function frameInfo(bytes: Buffer): FrameInfo {
   }
   const magic = bytes.toString('latin1', 0, 6);
   if (magic === 'GIF87a' || magic === 'GIF89a') return { format: 'gif', frames: gifFrames(bytes) };
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return { format: 'jpeg', frames: jpegFrames(bytes) };
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xd8) return { format: 'jpeg', frames: jpegFrames(bytes) };
   return { format: 'unknown', frames: 1 };
 }
 
 /**
  * JPEG: an MPO (multi-picture) file announces its pictures in an APP2 `MPF` segment, and its index entries may all
  * point at one stored picture, so the file size does not bound them (PIL decodes each): counted as 2, enough to
- * flatten. Markers are walked until the image data starts.
+ * flatten.
  */
 function jpegFrames(bytes: Buffer): number {
-  let offset = 2;
-  while (offset + 4 <= bytes.length && bytes[offset] === 0xff) {
-    const marker = bytes[offset + 1] as number;
-    if (marker === 0xda || marker === 0xd9) break;
-    const length = bytes.readUInt16BE(offset + 2);
-    if (length < 2) break;
-    if (marker === 0xe2 && bytes.toString('latin1', offset + 4, offset + 8) === 'MPF\0') return 2;
-    offset += 2 + length;
+  // Searched in the raw bytes, not by walking markers: decoders skip junk and fill bytes a strict walk stops at.
+  const signature = Buffer.from('MPF\0', 'latin1');
+  for (let at = bytes.indexOf(signature); at >= 0; at = bytes.indexOf(signature, at + 1)) {
+    if (at >= 4 && bytes[at - 4] === 0xff && bytes[at - 3] === 0xe2) return 2;
   }
   return 1;
 }

@@ -222,6 +222,8 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     if (job.requester.id !== byUserId && !isAdmin) return 'not-yours';
     if (FINAL_STATES.has(job.state) || job.state === 'delivering') return 'finished';
     if (job.state === 'waiting' && (this.waiting.remove(job.id) || this.dispatching.delete(job.id))) {
+      // It kept the prompt id of a send that timed out: that prompt may still be in ComfyUI, so stop it there too.
+      if (job.promptId) this.retryCancel(job);
       this.finish(job, 'cancelled');
       this.emit('cancelled', job);
       return 'removed';
@@ -314,7 +316,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       this.save(job);
       this.markAvailable();
       this.emit('update', job);
-      if (this.cancelling.has(job.id)) void this.runner.cancel(job).catch(() => undefined);
+      if (this.cancelling.has(job.id)) this.runner.cancel(job).catch(() => this.retryCancel(job));
     } catch (error) {
       this.inFlight--;
       this.runner.release(job);

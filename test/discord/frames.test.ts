@@ -245,3 +245,15 @@ describe('MPO (multi-picture JPEG)', () => {
     expect(countFrames(mpo)).toBe(2);
   });
 });
+
+describe('MPO hidden behind junk or fill bytes', () => {
+  it('is still seen, as decoders skip those bytes before the APP2 segment', async () => {
+    const { default: sharp } = await import('sharp');
+    const { countFrames } = await import('../../src/discord/frames.js');
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: 'red' } }).jpeg().toBuffer();
+    const mpf = Buffer.concat([Buffer.from([0xff, 0xe2, 0x00, 0x0a]), Buffer.from('MPF\0', 'latin1'), Buffer.alloc(4)]);
+    for (const junk of [Buffer.from([0x00]), Buffer.from([0xff]), Buffer.from([0xff, 0xff, 0x12])]) {
+      expect(countFrames(Buffer.concat([jpeg.subarray(0, 2), junk, mpf, jpeg.subarray(2)]))).toBe(2);
+    }
+  });
+});

@@ -268,3 +268,31 @@ describe('cancelling while the backend does not answer', () => {
     }
   });
 });
+
+describe('a send that may have landed', () => {
+  it('keeps the prompt id through every retry while the backend cannot say whether it has it', async () => {
+    class Late extends Error {}
+    const runner = new StubRunner();
+    const sent: string[] = [];
+    const original = runner.submit.bind(runner);
+    let failures = [new Late('timed out'), new Late('cannot ask')];
+    runner.submit = async (job) => {
+      sent.push(job.promptId as string);
+      const failure = failures[0];
+      failures = failures.slice(1);
+      if (failure) throw failure;
+      return original(job);
+    };
+    runner.isUnavailable = (error) => error instanceof Late || error instanceof Unavailable;
+    runner.mayHaveArrived = (error) => error instanceof Late;
+    const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser: 5, retryBaseMs: 5, retryMaxMs: 10 });
+    try {
+      const job = scheduler.enqueue(newJob('ann', 'maybe landed'));
+      await waitFor(() => job.state === 'submitted', 'the third try to go through', 5_000);
+      expect(sent).toHaveLength(3);
+      expect(new Set(sent).size).toBe(1);
+    } finally {
+      scheduler.stop();
+    }
+  });
+});

@@ -330,8 +330,8 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     }
     if ((match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path)) && method === 'GET') {
       if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
-      const id = match[2];
-      const found = this.channelMessages.find((message) => message.id === id) ?? [...this.originals.values()].find((message) => message.id === id);
+      const [, channelId, id] = match;
+      const found = [...this.channelMessages, ...this.originals.values()].find((message) => message.id === id && message.channelId === channelId);
       return found ? respond(200, this.wire(found)) : respond(404, { message: 'Unknown Message', code: 10008 });
     }
     if ((match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path)) && method === 'PATCH') {
