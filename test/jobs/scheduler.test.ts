@@ -48,7 +48,7 @@ class StubRunner implements JobRunner<string> {
   ids = 0;
   isUnavailable(error: unknown) { return error instanceof Unavailable; }
   isServerError() { return false; }
-  mayHaveArrived() { return false; }
+  mayHaveArrived(_error?: unknown): boolean { return false; }
   mayBeQueued() { /* not used by these tests */ }
   isLost(error: unknown) { return error instanceof Lost; }
 
@@ -284,7 +284,7 @@ describe('a send that may have landed', () => {
       return original(job);
     };
     runner.isUnavailable = (error) => error instanceof Late || error instanceof Unavailable;
-    runner.mayHaveArrived = (error) => error instanceof Late;
+    runner.mayHaveArrived = (error?: unknown) => error instanceof Late;
     const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser: 5, retryBaseMs: 5, retryMaxMs: 10 });
     try {
       const job = scheduler.enqueue(newJob('ann', 'maybe landed'));
