@@ -82,7 +82,8 @@ export interface OutputSource {
 }
 
 export interface DeliveryOptions {
-  discord: DiscordUploader;
+  /** The Discord REST seam: the calls delivery makes outside discord.js (see uploader.ts). */
+  discord: Pick<DiscordUploader, 'send'>;
   appId: string;
   catalog: Catalog;
   /** Where a finished job's outputs are read (fetching may have started while the job still ran). */
