@@ -3,7 +3,6 @@ import type { BotContext } from '../context.js';
 import { administers, canManage, type Caller } from '../policy/admin.js';
 import type { MessageId } from '../discord/messages.js';
 import { UserError } from '../discord/user-error.js';
-import type { Job } from '../jobs/job.js';
 import type { CancelOutcome } from '../jobs/scheduler.js';
 import { callerOf, suggest } from './shared.js';
 import type { Command } from './command.js';
@@ -13,22 +12,9 @@ const OUTCOMES: Readonly<Record<CancelOutcome, MessageId>> = {
   stopping: 'cancel.stopping', deferred: 'cancel.deferred', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
 };
 
-/**
- * Active jobs matching `where`, waiting ones first, cheaply enough for every keystroke: countWaiting visits the
- * waiting jobs in no particular order (its predicate collects them), unlike snapshot(), which walks the fair order;
- * the jobs inside ComfyUI are the pool's in-flight sets, a few per server.
- */
-function jobsWhere(ctx: BotContext, where: (job: Job) => boolean): Job[] {
-  const found: Job[] = [];
-  ctx.scheduler.countWaiting((job) => where(job) && found.push(job) > 0);
-  const inside = ctx.pool.backends.flatMap((backend) => [...backend.jobs]).map((id) => ctx.scheduler.get(id));
-  // A job just handed to a server is still 'waiting' until it is sent, and was collected above.
-  return [...found, ...inside.filter((job): job is Job => job !== undefined && job.state !== 'waiting' && where(job))];
-}
-
 /** `/cancel all`: every job of the admin's own server (waiting ones first, so none starts meanwhile). */
 async function cancelAll(ctx: BotContext, caller: Caller): Promise<number> {
-  const outcomes = await Promise.all(jobsWhere(ctx, (job) => administers(job, caller)).map((job) => ctx.scheduler.cancel(job.id, caller.userId, true)));
+  const outcomes = await Promise.all(ctx.scheduler.jobsWhere((job) => administers(job, caller)).map((job) => ctx.scheduler.cancel(job.id, caller.userId, true)));
   return outcomes.filter((outcome) => outcome === 'removed' || outcome === 'deleted-from-comfy' || outcome === 'interrupted' || outcome === 'stopping' || outcome === 'deferred').length;
 }
 
@@ -54,6 +40,6 @@ export const cancel = {
   },
   async autocomplete(interaction, ctx) {
     const caller = callerOf(interaction, ctx);
-    await suggest(interaction, jobsWhere(ctx, (job) => canManage(job, caller)).map((job) => job.id));
+    await suggest(interaction, ctx.scheduler.jobsWhere((job) => canManage(job, caller)).map((job) => job.id));
   },
 } satisfies Command;

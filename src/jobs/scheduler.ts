@@ -179,6 +179,21 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
     return this.inOutage;
   }
 
+  /**
+   * Jobs not yet finished that match `where`, waiting ones first (so a caller cancelling them all stops none that
+   * would start meanwhile). Order within each group does not matter, so no fair order is computed: cheap enough
+   * for every keystroke of an autocomplete.
+   */
+  jobsWhere(where: (job: Job) => boolean): Job[] {
+    const waiting: Job[] = [];
+    const inside: Job[] = [];
+    for (const job of this.jobs.values()) {
+      if (FINAL_STATES.has(job.state) || !where(job)) continue;
+      (job.state === 'waiting' ? waiting : inside).push(job);
+    }
+    return [...waiting, ...inside];
+  }
+
   /** How many jobs wait in the bot and match `where` (order does not matter, so none is computed). */
   countWaiting(where: (job: Job) => boolean): number {
     let count = 0;

@@ -296,3 +296,20 @@ describe('a send that may have landed', () => {
     }
   });
 });
+
+describe('Scheduler.jobsWhere', () => {
+  it('lists unfinished jobs that match, waiting ones first, without walking the fair order', async () => {
+    const runner = new StubRunner();
+    const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser: 5 });
+    try {
+      const inside = scheduler.enqueue(newJob('ann', 'inside'));
+      await waitFor(() => inside.state === 'submitted', 'the first to be sent');
+      const waiting = scheduler.enqueue(newJob('ann', 'waiting'));
+      const other = scheduler.enqueue(newJob('bob', 'other'));
+      expect(scheduler.jobsWhere((job) => job.requester.id === 'ann').map((job) => job.id)).toEqual([waiting.id, inside.id]);
+      expect(scheduler.jobsWhere(() => true)).toContain(other);
+    } finally {
+      scheduler.stop();
+    }
+  });
+});
