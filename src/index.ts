@@ -32,7 +32,7 @@ function fatal(message: string): never {
 /** Chooses each command's default template from what the servers can run, and says so in the log. */
 async function chooseDefaults(ctx: Pick<BotContext, 'pool' | 'templates' | 'logger' | 'defaults' | 'config'>, refresh: boolean): Promise<void> {
   if (refresh) await ctx.pool.refreshCatalogs();
-  if (!ctx.pool.backends.some((backend) => backend.catalog.peek())) {
+  if (!ctx.pool.anyCatalogKnown) {
     ctx.logger.warn('ComfyUI is not reachable yet; jobs will wait for it');
     return;
   }

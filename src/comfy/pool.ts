@@ -48,7 +48,7 @@ function nameOf(server: ComfyServer): string {
  * until it answers again.
  */
 export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Error]; skipped: [Backend, string[]]; catalogs: [] }> {
-  readonly backends: Backend[];
+  private readonly backends: Backend[];
   private readonly healthTimers = new Map<Backend, NodeJS.Timeout>();
   private readonly reconciling = new Set<Backend>();
   private readonly now: () => number;
@@ -228,6 +228,21 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
     const known = this.backends.map((backend) => backend.catalog.peek()).filter((info) => info !== undefined);
     if (known.length === 0) return 'unknown';
     return known.some((info) => checkTemplateAgainstServer(template, info).length === 0) ? 'fits' : 'unfit';
+  }
+
+  /** The servers' names, in COMFYUI_URL order. */
+  get names(): string[] {
+    return this.backends.map((backend) => backend.name);
+  }
+
+  /** Whether any server has described its nodes yet (until then, no template can be judged). */
+  get anyCatalogKnown(): boolean {
+    return this.backends.some((backend) => backend.catalog.peek() !== undefined);
+  }
+
+  /** Resolves once every server's websocket is open (tests and tools that want events from the start). */
+  async connected(signal?: AbortSignal): Promise<void> {
+    await Promise.all(this.backends.map((backend) => backend.conn.socket.waitOpen(signal)));
   }
 
   /** True while at least one server answers. */

@@ -263,7 +263,7 @@ export class ComfyRunner implements JobRunner<PromptResult> {
   /** Prompts stuck on a server that has been down a while go elsewhere, if another healthy server exists. */
   private moveFromDeadServers(): void {
     const moveAfter = this.options.moveAfterMs ?? 30_000;
-    if (!this.pool.backends.some((backend) => backend.up)) return;
+    if (!this.pool.anyUp) return;
     for (const entry of this.running.values()) {
       const { backend } = entry;
       if (backend.up || backend.downSince === undefined || this.now() - backend.downSince < moveAfter) continue;

@@ -57,8 +57,8 @@ describe('ComfyPool', () => {
 
   it('shows members labels, never addresses', async () => {
     const { pool: servers } = await poolOf({}, {});
-    const [first, second] = servers.backends;
-    expect(servers.labelOf(first?.name)).toBe('big GPU');
-    expect(servers.labelOf(second?.name)).toBe('server 2');
+    const [first, second] = servers.names;
+    expect(servers.labelOf(first)).toBe('big GPU');
+    expect(servers.labelOf(second)).toBe('server 2');
   });
 });

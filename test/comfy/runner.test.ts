@@ -26,7 +26,7 @@ async function setup(options: Parameters<typeof startSim>[0] = {}, timeoutMs = 5
   sim = await startSim(options);
   pool = new ComfyPool([parseServer(sim.url)], { clientId: `runner-${randomUUID()}`, maxInFlightPerServer: 2, timeoutMs });
   await pool.refreshCatalogs();
-  await pool.backends[0]?.conn.socket.waitOpen(AbortSignal.timeout(5_000));
+  await pool.connected(AbortSignal.timeout(5_000));
   const templates = await loadTemplates(templateDirs(undefined));
   runner = new ComfyRunner(pool, templates, { input: () => undefined });
   return { sim, runner, templates };
