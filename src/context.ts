@@ -8,6 +8,7 @@ import type { Catalog } from './discord/messages.js';
 import type { Scheduler } from './jobs/scheduler.js';
 import type { JobStore } from './jobs/store.js';
 import type { JobKind } from './jobs/job.js';
+import type { JobService } from './service/jobs.js';
 import type { Logger } from './log.js';
 
 /** Long-lived things, built once in index.ts and passed to every handler (no module singletons). */
@@ -22,6 +23,8 @@ export interface BotContext {
   store: Pick<JobStore, 'recentByRequester' | 'recentByGuild' | 'recentInDms'>;
   delivery: Delivery;
   now: () => number;
+  /** Creates, cancels and lists jobs: what commands and buttons call. */
+  jobs: JobService;
   /** The template each command uses when none is named (see comfy/defaults.ts); updated as servers change. */
   defaults: Record<JobKind, string>;
   /** Set on SIGTERM/SIGINT: new jobs are refused while deliveries finish. */

@@ -8,6 +8,7 @@ import { ComfyRunner } from './comfy/runner.js';
 import { BotConfigSchema, loadConfigOrExit, secretsOf } from './config.js';
 import type { BotContext } from './context.js';
 import { Delivery } from './discord/delivery.js';
+import { JobService } from './service/jobs.js';
 import { DiscordUploader } from './discord/uploader.js';
 import { wireJobEvents } from './discord/job-events.js';
 import { en } from './discord/messages.js';
@@ -97,7 +98,14 @@ async function main(): Promise<void> {
   });
   const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN });
   const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store });
-  const ctx: BotContext = { config, catalog: en, logger, templates, pool, runner, scheduler, store, delivery, now: Date.now, defaults: { imagine: config.DEFAULT_IMAGINE_TEMPLATE, img2vid: config.DEFAULT_IMG2VID_TEMPLATE }, shuttingDown: false, redact };
+  const defaults: Record<JobKind, string> = { imagine: config.DEFAULT_IMAGINE_TEMPLATE, img2vid: config.DEFAULT_IMG2VID_TEMPLATE };
+  const jobs = new JobService({
+    // Read when a command arrives, long after ctx exists.
+    settings: config, templates, pool, scheduler, store, defaults, now: Date.now, shuttingDown: () => ctx.shuttingDown,
+    announce: (job, position, comfyDown) => delivery.progress(job, comfyDown ? delivery.say('comfy.down', { id: job.id })
+      : position <= 1 ? delivery.say('queue.next', { id: job.id }) : delivery.say('queue.position', { id: job.id, position })),
+  });
+  const ctx: BotContext = { config, catalog: en, logger, templates, pool, runner, scheduler, store, delivery, jobs, now: Date.now, defaults, shuttingDown: false, redact };
   bindEvents(client, ctx);
   wireJobEvents(ctx);
   void chooseDefaults(ctx, true);

@@ -1,6 +1,4 @@
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
-import type { BotContext } from '../context.js';
-import { administers, canManage, type Caller } from '../policy/admin.js';
 import type { MessageId } from '../discord/messages.js';
 import { UserError } from '../discord/user-error.js';
 import type { CancelOutcome } from '../jobs/scheduler.js';
@@ -11,12 +9,6 @@ const OUTCOMES: Readonly<Record<CancelOutcome, MessageId>> = {
   removed: 'cancel.removed', 'deleted-from-comfy': 'cancel.deleted', interrupted: 'cancel.interrupted',
   stopping: 'cancel.stopping', deferred: 'cancel.deferred', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
 };
-
-/** `/cancel all`: every job of the admin's own server (waiting ones first, so none starts meanwhile). */
-async function cancelAll(ctx: BotContext, caller: Caller): Promise<number> {
-  const outcomes = await Promise.all(ctx.scheduler.jobsWhere((job) => administers(job, caller)).map((job) => ctx.scheduler.cancel(job.id, caller.userId, true)));
-  return outcomes.filter((outcome) => outcome === 'removed' || outcome === 'deleted-from-comfy' || outcome === 'interrupted' || outcome === 'stopping' || outcome === 'deferred').length;
-}
 
 export const cancel = {
   data: new SlashCommandBuilder()
@@ -29,17 +21,16 @@ export const cancel = {
     const caller = callerOf(interaction, ctx);
     if (interaction.options.getBoolean('all')) {
       if (!caller.isAdmin) throw new UserError('cancel.allForbidden', { role: ctx.config.ADMIN_ROLE_ID ? ctx.delivery.say('cancel.orRole', { role: `<@&${ctx.config.ADMIN_ROLE_ID}>` }) : '' });
-      await interaction.editReply({ content: ctx.delivery.say('cancel.all', { count: await cancelAll(ctx, caller) }), allowedMentions: { parse: [] } });
+      await interaction.editReply({ content: ctx.delivery.say('cancel.all', { count: await ctx.jobs.cancelAll(caller) }), allowedMentions: { parse: [] } });
       return;
     }
-    const named = interaction.options.getString('job')?.trim();
-    const job = named ? ctx.scheduler.get(named) : ctx.scheduler.latestOf(interaction.user.id);
-    if (!job) throw new UserError(named ? 'cancel.notFound' : 'cancel.none', { id: named ?? '' });
-    const outcome = await ctx.scheduler.cancel(job.id, interaction.user.id, canManage(job, caller));
-    await interaction.editReply({ content: ctx.delivery.say(OUTCOMES[outcome], { id: job.id }), allowedMentions: { parse: [] } });
+    const { outcome, id } = await ctx.jobs.cancel(caller, interaction.options.getString('job')?.trim() || undefined);
+    if (outcome === 'none') throw new UserError('cancel.none');
+    if (outcome === 'not-found') throw new UserError('cancel.notFound', { id });
+    await interaction.editReply({ content: ctx.delivery.say(OUTCOMES[outcome], { id }), allowedMentions: { parse: [] } });
   },
   async autocomplete(interaction, ctx) {
     const caller = callerOf(interaction, ctx);
-    await suggest(interaction, ctx.scheduler.jobsWhere((job) => canManage(job, caller)).map((job) => job.id));
+    await suggest(interaction, ctx.jobs.cancellable(caller));
   },
 } satisfies Command;

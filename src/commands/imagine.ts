@@ -2,7 +2,7 @@ import { SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
 import { decimal, text, wholeNumber } from './options.js';
-import { autocompleteFromServer, defaultTemplate, findTemplate, submitJob } from './shared.js';
+import { autocompleteFromServer, submitJob } from './shared.js';
 import type { Command } from './command.js';
 
 /** Named sizes (SDXL-friendly buckets); the template's own bounds still apply. */
@@ -45,13 +45,12 @@ export const imagine = {
   async execute(interaction, ctx) {
     const read = (name: string) => interaction.options.get(name)?.value ?? undefined;
     const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, read(name)])));
-    const template = findTemplate(ctx, options.template ?? defaultTemplate(ctx, 'imagine'), 'imagine');
     const { size, template: _name, count, ...rest } = options;
     const params: Record<string, string | number | boolean> = {};
     for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
     if (count !== undefined) params['count'] = count;
     if (size) [params['width'], params['height']] = SIZES[size] as [number, number];
-    await submitJob(interaction, ctx, 'imagine', template, params);
+    await submitJob(interaction, ctx, 'imagine', options.template, params);
   },
   async autocomplete(interaction, ctx) {
     await autocompleteFromServer(interaction, ctx, 'imagine');

@@ -4,7 +4,7 @@ import { MAX_SEED } from '../comfy/templates.js';
 import { fetchInputImage } from '../discord/input-image.js';
 import { UserError } from '../discord/user-error.js';
 import { text, wholeNumber } from './options.js';
-import { autocompleteFromServer, defaultTemplate, findTemplate, submitJob } from './shared.js';
+import { autocompleteFromServer, submitJob } from './shared.js';
 import type { Command } from './command.js';
 
 const data = new SlashCommandBuilder()
@@ -31,7 +31,6 @@ export const img2vid = {
     const attachment = interaction.options.getAttachment('image');
     if (!attachment) throw new UserError('image.missing');
     const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, interaction.options.get(name)?.value ?? undefined])));
-    const template = findTemplate(ctx, options.template ?? defaultTemplate(ctx, 'img2vid'), 'img2vid');
     const { template: _name, ...rest } = options;
     const params: Record<string, string | number | boolean> = {};
     for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
@@ -40,7 +39,7 @@ export const img2vid = {
       { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType },
       { maxBytes: ctx.config.MAX_INPUT_IMAGE_BYTES, maxSide: ctx.config.MAX_INPUT_IMAGE_SIDE, allowedHosts: ctx.config.DISCORD_ATTACHMENT_HOSTS },
     );
-    await submitJob(interaction, ctx, 'img2vid', template, params, fetchInput);
+    await submitJob(interaction, ctx, 'img2vid', options.template, params, fetchInput);
   },
   async autocomplete(interaction, ctx) {
     await autocompleteFromServer(interaction, ctx, 'img2vid');

@@ -3,7 +3,6 @@ import { commands } from '../commands/index.js';
 import type { BotContext } from '../context.js';
 import { callerOf } from '../commands/shared.js';
 import { accessRefusal, checkAccess, type AccessRules } from '../policy/access.js';
-import { canManage } from '../policy/admin.js';
 import { CANCEL_BUTTON_PREFIX } from '../discord/delivery.js';
 import { format, type MessageId } from '../discord/messages.js';
 import { describeError } from '../discord/user-error.js';
@@ -108,7 +107,6 @@ async function cancelFromButton(interaction: ButtonInteraction, jobId: string, c
 async function buttonAnswer(interaction: ButtonInteraction, jobId: string, ctx: BotContext): Promise<string> {
   const refusal = accessRefusal(interaction, accessRules(ctx), undefined);
   if (refusal) return describeError(ctx.catalog, refusal).text;
-  const job = ctx.scheduler.get(jobId);
-  const outcome = await ctx.scheduler.cancel(jobId, interaction.user.id, job !== undefined && canManage(job, callerOf(interaction, ctx)));
-  return ctx.delivery.say(BUTTON_OUTCOMES[outcome] as MessageId, { id: jobId });
+  const { outcome } = await ctx.jobs.cancel(callerOf(interaction, ctx), jobId);
+  return ctx.delivery.say(BUTTON_OUTCOMES[outcome === 'none' ? 'not-found' : outcome] as MessageId, { id: jobId });
 }

@@ -1,0 +1,253 @@
+import type { ComfyPool } from '../comfy/pool.js';
+import type { InputImage } from '../comfy/runner.js';
+import { fillWorkflow, ParamError, type Template } from '../comfy/templates.js';
+import type { PromptResult } from '../comfy/watcher.js';
+import { shown } from '../discord/escape.js';
+import { UserError } from '../discord/user-error.js';
+import type { Job, JobKind } from '../jobs/job.js';
+import type { CancelOutcome, Scheduler } from '../jobs/scheduler.js';
+import type { JobStore } from '../jobs/store.js';
+import { administers, canManage, type Caller } from '../policy/admin.js';
+import { findBannedWord } from '../policy/banned-words.js';
+import { InProgress } from '../policy/in-progress.js';
+import { checkQuota } from '../policy/quota.js';
+
+type Params = Record<string, string | number | boolean>;
+
+/** Who asks: a member, where they asked, and whether they are an admin there (never in a DM). */
+export interface Requester extends Caller {
+  name: string;
+  channelId: string | null;
+}
+
+/** Where a job's answer goes: the interaction that asked for it. */
+export interface ReplyTarget {
+  interactionId: string;
+  interactionToken: string;
+  attachmentLimit: number;
+}
+
+export interface SubmitRequest {
+  kind: JobKind;
+  /** A template the member named; the command's default otherwise. */
+  template: string | undefined;
+  params: Params;
+  requester: Requester;
+  reply: ReplyTarget;
+  /** The slow part of an input image (its download), run only once every cheap check has passed. */
+  fetchInput?: () => Promise<InputImage>;
+  /** The slow checks are taking a while: the caller must answer the member now (Discord waits 3 s at most). */
+  whenSlow: () => Promise<void>;
+  /** Every check passed: the caller's public answer must exist before the job is queued and shown. */
+  beforeQueue: () => Promise<void>;
+}
+
+export interface ServiceSettings {
+  BANNED_WORDS: readonly string[];
+  ADMINS_EXEMPT: boolean;
+  JOBS_PER_HOUR: number;
+  COOLDOWN_SECONDS: number;
+  GUILD_JOBS_PER_HOUR: number;
+  GUILD_MAX_WAITING: number;
+  MAX_WAITING_PER_USER: number;
+}
+
+export interface JobServiceDeps {
+  settings: ServiceSettings;
+  templates: ReadonlyMap<string, Template>;
+  pool: Pick<ComfyPool, 'fitness' | 'describeMissing' | 'refreshStale' | 'comboValues' | 'anyUp'>;
+  scheduler: Scheduler<PromptResult>;
+  store: Pick<JobStore, 'recentByRequester' | 'recentByGuild' | 'recentInDms'>;
+  /** The template each command uses when none is named (chosen from what the servers can run). */
+  defaults: Readonly<Record<JobKind, string>>;
+  now: () => number;
+  shuttingDown: () => boolean;
+  /** Shows a newly queued job its place (or that ComfyUI is unreachable and the job is kept). */
+  announce: (job: Job, position: number, comfyDown: boolean) => void;
+}
+
+/** How long the slow checks may take before the member must be answered (Discord wants an answer within 3 s). */
+const DECIDE_WITHIN_MS = 1_500;
+const HOUR_MS = 3_600_000;
+const COMBO_LABELS: Readonly<Record<string, string>> = { checkpoint: 'Checkpoint', sampler: 'Sampler', scheduler: 'Scheduler' };
+
+/** Discord renders `<t:…:R>` as "in 5 minutes" in the member's own language and time zone. */
+function when(at: number): string {
+  return `<t:${Math.ceil(at / 1000)}:R>`;
+}
+
+/** Recent start times with the slots held by commands still in progress, oldest first. */
+function withHeld(recent: readonly number[], held: readonly number[]): number[] {
+  return held.length === 0 ? [...recent] : [...recent, ...held].sort((a, b) => a - b);
+}
+
+/**
+ * The one place jobs are created, cancelled and listed; slash commands and buttons only translate Discord to
+ * these calls. It owns template choice, parameter and combo checks, banned words, quotas and the shutting-down
+ * refusal. No Discord here: requests and answers are plain values, refusals are UserErrors.
+ */
+export class JobService {
+  /** Quota slots held by commands still being checked, so concurrent commands cannot all pass. */
+  private readonly held = new InProgress();
+
+  constructor(private readonly deps: JobServiceDeps) {}
+
+  /** A template of this command that some server can run; otherwise a sentence saying what is missing. */
+  template(kind: JobKind, name = this.deps.defaults[kind]): Template {
+    const { templates, pool } = this.deps;
+    const template = templates.get(name);
+    const runnable = [...templates.values()].filter((candidate) => candidate.command === kind && pool.fitness(candidate) !== 'unfit').map((candidate) => candidate.name);
+    if (!template) throw new UserError('input.unknownTemplate', { name: shown(name), names: runnable.join(', ') || 'none' });
+    if (template.command !== kind) throw new UserError('input.wrongTemplate', { name: shown(name), command: template.command, used: kind });
+    if (pool.fitness(template) === 'unfit') {
+      // What is missing may have been installed since the servers were last read: look again, for the next try.
+      void pool.refreshStale(10_000);
+      throw new UserError('input.unfit', { name: shown(name), reason: pool.describeMissing(template).join('; '), names: runnable.join(', ') || 'none' });
+    }
+    return template;
+  }
+
+  /**
+   * Checks what a member asked for and queues it. Everything that can refuse comes before the public answer: the
+   * cheap checks, then the member's quota slot is held, then the slow ones (catalogue, image download).
+   */
+  async submit(request: SubmitRequest): Promise<Job> {
+    const template = this.template(request.kind, request.template);
+    const release = this.admit(request, template);
+    try {
+      const image = await this.decideSoon(this.slowChecks(template, request.params, request.fetchInput), request.whenSlow);
+      await request.beforeQueue();
+      return this.enqueue(request, template, image);
+    } finally {
+      release();
+    }
+  }
+
+  /** Cancels one job (the caller's latest when no id is given); says what happened, truthfully. */
+  async cancel(caller: Caller, id?: string): Promise<{ outcome: CancelOutcome | 'none'; id: string }> {
+    const { scheduler } = this.deps;
+    const job = id ? scheduler.get(id) : scheduler.latestOf(caller.userId);
+    if (!job) return { outcome: id ? 'not-found' : 'none', id: id ?? '' };
+    return { outcome: await scheduler.cancel(job.id, caller.userId, canManage(job, caller)), id: job.id };
+  }
+
+  /** `/cancel all`: every job of the admin's own server (waiting ones first, so none starts meanwhile). */
+  async cancelAll(caller: Caller): Promise<number> {
+    const { scheduler } = this.deps;
+    const outcomes = await Promise.all(scheduler.jobsWhere((job) => administers(job, caller)).map((job) => scheduler.cancel(job.id, caller.userId, true)));
+    return outcomes.filter((outcome) => outcome === 'removed' || outcome === 'deleted-from-comfy' || outcome === 'interrupted' || outcome === 'stopping' || outcome === 'deferred').length;
+  }
+
+  /** The ids of the jobs a caller may cancel (their own; an admin's server's), cheap enough for every keystroke. */
+  cancellable(caller: Caller): string[] {
+    return this.deps.scheduler.jobsWhere((job) => canManage(job, caller)).map((job) => job.id);
+  }
+
+  /** The synchronous checks; holds the member's quota slot (returns its release) so concurrent commands see it. */
+  private admit(request: SubmitRequest, template: Template): () => void {
+    const { settings } = this.deps;
+    if (this.deps.shuttingDown()) throw new UserError('bot.restarting');
+    const prompt = request.params['prompt'];
+    const banned = typeof prompt === 'string' ? findBannedWord(prompt, settings.BANNED_WORDS) : undefined;
+    if (banned) throw new UserError('input.banned', { word: shown(banned) });
+    const imageParam = Object.entries(template.params).find(([, spec]) => spec.type === 'image')?.[0];
+    try {
+      fillWorkflow(template, imageParam ? { ...request.params, [imageParam]: 'check.png' } : request.params, { seed: () => 0 });
+    } catch (error) {
+      throw error instanceof ParamError ? new ParamError(error.param, shown(error.message)) : error;
+    }
+    const { requester } = request;
+    this.checkWaitingCap(requester);
+    // isAdmin is false in DMs, so DMs never skip the limits.
+    if (!(settings.ADMINS_EXEMPT && requester.isAdmin)) this.checkLimits(requester);
+    return this.held.hold([memberKey(requester), guildKey(requester)], this.deps.now());
+  }
+
+  private async slowChecks(template: Template, params: Params, fetchInput?: () => Promise<InputImage>): Promise<InputImage | undefined> {
+    await this.checkCombos(template, params);
+    return fetchInput?.();
+  }
+
+  /** Checks combo values (checkpoint, sampler…) against what the servers offer, when they can be asked. */
+  private async checkCombos(template: Template, params: Params): Promise<void> {
+    for (const [name, value] of Object.entries(params)) {
+      const spec = template.params[name];
+      if (spec?.type !== 'combo') continue;
+      const node = template.workflow[spec.node];
+      if (!node) continue;
+      let options: string[];
+      try {
+        options = await this.deps.pool.comboValues(node.class_type, spec.input);
+      } catch {
+        return; // ComfyUI unreachable: the job waits, and ComfyUI's own validation speaks later.
+      }
+      if (options.length > 0 && !options.includes(String(value))) {
+        throw new UserError('input.notInstalled', { what: COMBO_LABELS[name] ?? name, value: shown(String(value)), options: options.slice(0, 10).join(', ') });
+      }
+    }
+  }
+
+  /** The outcome of `work` if it comes within DECIDE_WITHIN_MS; otherwise lets the caller answer, and waits on. */
+  private async decideSoon<T>(work: Promise<T>, whenSlow: () => Promise<void>): Promise<T> {
+    const late = Symbol('late');
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<typeof late>((resolve) => {
+      timer = setTimeout(() => resolve(late), DECIDE_WITHIN_MS);
+    });
+    const first = await Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+    if (first !== late) return first;
+    await whenSlow();
+    return work;
+  }
+
+  /** Queues a job that passed every check and shows its place. */
+  private enqueue(request: SubmitRequest, template: Template, image: InputImage | undefined): Job {
+    const { scheduler, pool } = this.deps;
+    const { requester, reply } = request;
+    const job = scheduler.enqueue({
+      kind: request.kind, template: template.name, params: request.params, ...(image ? { input: image } : {}),
+      requester: { id: requester.userId, name: requester.name },
+      origin: {
+        guildId: requester.guildId, channelId: requester.channelId,
+        interactionId: reply.interactionId, interactionToken: reply.interactionToken,
+        // Receipt time, not the snowflake: the token's 15 minutes count from about now.
+        interactionAt: this.deps.now(),
+        attachmentLimit: reply.attachmentLimit,
+      },
+    });
+    this.deps.announce(job, scheduler.positionOf(job), scheduler.unavailable || !pool.anyUp);
+    return job;
+  }
+
+  /**
+   * Per-member cooldown and hourly cap, per-guild hourly cap and waiting cap; says when to try again. All DMs
+   * together count as one more guild, so a member cannot escape the server limits by writing to the bot directly.
+   */
+  private checkLimits(requester: Requester): void {
+    const { settings, store, scheduler } = this.deps;
+    const now = this.deps.now();
+    const mineRecent = withHeld(store.recentByRequester(requester.userId, now - HOUR_MS), this.held.times(memberKey(requester)));
+    const mine = checkQuota(mineRecent, now, { perHour: settings.JOBS_PER_HOUR, cooldownSeconds: settings.COOLDOWN_SECONDS });
+    if (!mine.ok) throw new UserError(mine.reason === 'cooldown' ? 'quota.cooldown' : 'quota.hourly', { when: when(mine.retryAt), limit: settings.JOBS_PER_HOUR });
+    const { guildId } = requester;
+    const recent = guildId ? store.recentByGuild(guildId, now - HOUR_MS) : store.recentInDms(now - HOUR_MS);
+    const guild = checkQuota(withHeld(recent, this.held.times(guildKey(requester))), now, { perHour: settings.GUILD_JOBS_PER_HOUR, cooldownSeconds: 0 });
+    if (!guild.ok) throw new UserError(guildId ? 'quota.guildHourly' : 'quota.dmHourly', { when: when(guild.retryAt), limit: settings.GUILD_JOBS_PER_HOUR });
+    // guildId is null for DMs, and so is a DM job's origin: they form one bucket.
+    const waiting = scheduler.countWaiting((job) => job.origin.guildId === guildId) + this.held.times(guildKey(requester)).length;
+    if (settings.GUILD_MAX_WAITING > 0 && waiting >= settings.GUILD_MAX_WAITING) {
+      throw new UserError(guildId ? 'quota.guildWaiting' : 'quota.dmWaiting', { limit: settings.GUILD_MAX_WAITING });
+    }
+  }
+
+  /** The scheduler's own cap on a member's waiting jobs (admins too), checked early so its refusal stays private. */
+  private checkWaitingCap(requester: Requester): void {
+    const limit = this.deps.settings.MAX_WAITING_PER_USER;
+    const waiting = this.deps.scheduler.countWaiting((job) => job.requester.id === requester.userId) + this.held.times(memberKey(requester)).length;
+    if (waiting >= limit) throw new UserError('input.quota', { limit });
+  }
+}
+
+const memberKey = (requester: Requester): string => `member:${requester.userId}`;
+// All DMs form one bucket, as in the ledger's guild counts (their guild id is null).
+const guildKey = (requester: Requester): string => `guild:${requester.guildId ?? 'dm'}`;
