@@ -11,31 +11,14 @@ import { buildEmbed } from './embed.js';
 import { format, type Catalog, type MessageId } from './messages.js';
 import { ThrottledEditor } from './progress.js';
 import { DiscordHttpError, type DiscordUploader, type OutgoingUpload } from './uploader.js';
-import { z } from 'zod';
+import { DiscordRest, type MessageRef, type PostedMessage, type RecentMessage } from './rest.js';
 import { describeError, OutputsDroppedError, TooLargeError } from './user-error.js';
 
-/** What delivery reads of a message Discord returns: its id and attachments (to keep them when adding more). */
-const PostedMessageSchema = z.looseObject({ id: z.string(), attachments: z.array(z.looseObject({ id: z.string() })).catch([]) });
-type PostedMessage = z.infer<typeof PostedMessageSchema>;
-
-/** A message showing a job, and how to edit it later (the interaction's webhook, or the channel with the bot token). */
+/** A message showing a job, and where it is (to edit it later). */
 interface Posted {
   message: PostedMessage;
-  route: string;
-  auth: boolean;
+  ref: MessageRef;
 }
-const ChannelSchema = z.looseObject({ id: z.string() });
-const OriginalSchema = z.looseObject({ attachments: z.array(z.unknown()).catch([]) });
-const BotUserSchema = z.looseObject({ id: z.string() });
-/** What a recovery check reads of a channel's recent messages: who posted, with which nonce, files and footers. */
-const RecentMessagesSchema = z.array(z.looseObject({
-  id: z.string(),
-  author: z.looseObject({ id: z.string() }),
-  nonce: z.union([z.string(), z.number()]).nullish().catch(undefined),
-  attachments: z.array(z.unknown()).catch([]),
-  embeds: z.array(z.looseObject({ footer: z.looseObject({ text: z.string() }).nullish().catch(undefined) })).catch([]),
-}));
-type RecentMessage = z.infer<typeof RecentMessagesSchema>[number];
 
 /** A result is recorded in the ledger (where it went, then its message) so a restart can look before posting again. */
 type Purpose = 'result' | 'notice';
@@ -134,7 +117,10 @@ export class Delivery {
   private readonly now: () => number;
   private botUserId: Promise<string> | undefined;
 
+  private readonly rest: DiscordRest;
+
   constructor(private readonly options: DeliveryOptions) {
+    this.rest = new DiscordRest(options.discord, options.appId);
     this.now = options.now ?? Date.now;
   }
 
@@ -255,7 +241,7 @@ export class Delivery {
       if (files.length === 0) return;
       const kept = posted.message.attachments.map((attachment) => ({ id: attachment.id }));
       const added = files.map((file, index) => ({ id: index, filename: file.name }));
-      await this.options.discord.send('PATCH', posted.route, { body: { attachments: [...kept, ...added] }, files, auth: posted.auth });
+      await this.rest.edit(posted.ref, { attachments: [...kept, ...added] }, files);
     } catch (error) {
       this.options.logger.warn({ err: error, job: job.id }, 'could not add the GIF beside an animated WebP');
     }
@@ -325,11 +311,11 @@ export class Delivery {
     if (this.tokenAlive(job)) {
       try {
         this.record(job, purpose, 'original');
-        const message = PostedMessageSchema.safeParse(await this.editOriginal(job, body, files));
-        if (!message.success) return undefined;
-        job.messageId ??= message.data.id;
-        this.record(job, purpose, 'original', message.data.id);
-        return { message: message.data, route: `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, auth: false };
+        const message = await this.editOriginal(job, body, files);
+        if (!message) return undefined;
+        job.messageId ??= message.id;
+        this.record(job, purpose, 'original', message.id);
+        return { message, ref: { kind: 'original', token: job.origin.interactionToken } };
       } catch (error) {
         if (!gone(error)) throw error;
         this.options.logger.info({ job: job.id, code: error.code }, 'interaction reply is gone; posting to the channel');
@@ -346,8 +332,7 @@ export class Delivery {
       return await this.postIn(job, 'channel', job.origin.channelId, late, files, purpose);
     } catch (error) {
       if (!(error instanceof DiscordHttpError) || error.code !== MISSING_PERMISSIONS) throw error;
-      const dm = ChannelSchema.parse(await this.options.discord.send('POST', '/users/@me/channels', { body: { recipient_id: job.requester.id }, auth: true }));
-      return this.postIn(job, 'dm', dm.id, late, files, purpose);
+      return this.postIn(job, 'dm', await this.rest.openDm(job.requester.id), late, files, purpose);
     }
   }
 
@@ -357,13 +342,10 @@ export class Delivery {
    */
   private async postIn(job: Job, kind: 'channel' | 'dm', channelId: string, body: MessageBody, files: readonly OutgoingUpload[], purpose: Purpose): Promise<Posted | undefined> {
     this.record(job, purpose, `${kind}:${channelId}`);
-    const sent = await this.options.discord.send('POST', `/channels/${channelId}/messages`, {
-      body: { ...this.scrubbed(body), nonce: nonceOf(job, purpose), enforce_nonce: true }, files, auth: true,
-    });
-    const message = PostedMessageSchema.safeParse(sent);
-    if (!message.success) return undefined;
-    this.record(job, purpose, `${kind}:${channelId}`, message.data.id);
-    return { message: message.data, route: `/channels/${channelId}/messages/${message.data.id}`, auth: true };
+    const message = await this.rest.post(channelId, { ...this.scrubbed(body), nonce: nonceOf(job, purpose), enforce_nonce: true }, files);
+    if (!message) return undefined;
+    this.record(job, purpose, `${kind}:${channelId}`, message.id);
+    return { message, ref: { kind: 'channel', channelId, messageId: message.id } };
   }
 
   /** Writes where a result is going (before sending) and the message that carries it (after); notices are not kept. */
@@ -375,8 +357,8 @@ export class Delivery {
   }
 
   /** Edits the reply; anything but a progress edit (which brings its own button) clears the buttons. */
-  private editOriginal(job: Job, body: MessageBody, files: readonly OutgoingUpload[] = []): Promise<unknown> {
-    return this.options.discord.send('PATCH', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { body: this.scrubbed({ components: [], ...body }), files, auth: false });
+  private editOriginal(job: Job, body: MessageBody, files: readonly OutgoingUpload[] = []): Promise<PostedMessage | undefined> {
+    return this.rest.editOriginal(job.origin.interactionToken, this.scrubbed({ components: [], ...body }), files);
   }
 
   /** Text that may carry server output (exception messages, echoed values) is scrubbed, embeds included. */
@@ -396,19 +378,16 @@ export class Delivery {
   }
 
   /** The reply's message id, written down once: after a restart with its token expired, it is still findable. */
-  private rememberReply(job: Job, sent: unknown): void {
-    if (job.messageId) return;
-    const message = PostedMessageSchema.safeParse(sent);
-    if (!message.success) return;
-    job.messageId = message.data.id;
+  private rememberReply(job: Job, message: PostedMessage | undefined): void {
+    if (job.messageId || !message) return;
+    job.messageId = message.id;
     this.options.ledger?.update(job);
   }
 
   private async originalShowsResult(job: Job): Promise<boolean> {
     if (this.tokenAlive(job)) {
       try {
-        const message = OriginalSchema.parse(await this.options.discord.send('GET', `/webhooks/${this.options.appId}/${job.origin.interactionToken}/messages/@original`, { auth: false }));
-        return message.attachments.length > 0;
+        return (await this.rest.getOriginal(job.origin.interactionToken)).attachments.length > 0;
       } catch (error) {
         if (!gone(error)) return false;
       }
@@ -419,7 +398,7 @@ export class Delivery {
 
   private async messageShowsResult(channelId: string, messageId: string): Promise<boolean> {
     try {
-      return OriginalSchema.parse(await this.options.discord.send('GET', `/channels/${channelId}/messages/${messageId}`, { auth: true })).attachments.length > 0;
+      return (await this.rest.getMessage(channelId, messageId)).attachments.length > 0;
     } catch {
       return false;
     }
@@ -428,11 +407,8 @@ export class Delivery {
   /** Looks through a channel's (or DM's) latest messages for the bot's post of this job's result. */
   private async channelShowsResult(job: Job, channelId: string): Promise<boolean> {
     try {
-      const [me, listed] = await Promise.all([
-        this.ownUserId(),
-        this.options.discord.send('GET', `/channels/${channelId}/messages?limit=${RECENT_MESSAGES}`, { auth: true }),
-      ]);
-      return RecentMessagesSchema.parse(listed).some((message) => message.author.id === me && carriesResult(job, message));
+      const [me, listed] = await Promise.all([this.ownUserId(), this.rest.recentMessages(channelId, RECENT_MESSAGES)]);
+      return listed.some((message) => message.author.id === me && carriesResult(job, message));
     } catch (error) {
       // Not knowing is no reason to keep a result back: the post below carries the same nonce, so Discord dedupes it.
       this.options.logger.warn({ err: error, job: job.id, channel: channelId }, 'could not look for a result posted before the restart');
@@ -441,7 +417,7 @@ export class Delivery {
   }
 
   private ownUserId(): Promise<string> {
-    this.botUserId ??= this.options.discord.send('GET', '/users/@me', { auth: true }).then((user) => BotUserSchema.parse(user).id);
+    this.botUserId ??= this.rest.me();
     this.botUserId.catch(() => (this.botUserId = undefined));
     return this.botUserId;
   }
