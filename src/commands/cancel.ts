@@ -1,14 +1,9 @@
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
-import type { MessageId } from '../discord/messages.js';
+import { CANCEL_ANSWERS } from '../discord/messages.js';
 import { UserError } from '../discord/user-error.js';
-import type { CancelOutcome } from '../jobs/scheduler.js';
 import { callerOf, suggest } from './shared.js';
 import type { Command } from './command.js';
 
-const OUTCOMES: Readonly<Record<CancelOutcome, MessageId>> = {
-  removed: 'cancel.removed', 'deleted-from-comfy': 'cancel.deleted', interrupted: 'cancel.interrupted',
-  stopping: 'cancel.stopping', deferred: 'cancel.deferred', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
-};
 
 export const cancel = {
   data: new SlashCommandBuilder()
@@ -27,7 +22,7 @@ export const cancel = {
     const { outcome, id } = await ctx.jobs.cancel(caller, interaction.options.getString('job')?.trim() || undefined);
     if (outcome === 'none') throw new UserError('cancel.none');
     if (outcome === 'not-found') throw new UserError('cancel.notFound', { id });
-    await interaction.editReply({ content: ctx.delivery.say(OUTCOMES[outcome], { id }), allowedMentions: { parse: [] } });
+    await interaction.editReply({ content: ctx.delivery.say(CANCEL_ANSWERS[outcome], { id }), allowedMentions: { parse: [] } });
   },
   async autocomplete(interaction, ctx) {
     const caller = callerOf(interaction, ctx);

@@ -1,3 +1,5 @@
+import type { CancelOutcome } from '../jobs/scheduler.js';
+
 /** Every sentence a member sees, keyed by id; a Simplified Chinese catalog can sit beside this one. */
 export const en = {
   'queue.position': 'Queued as job `{id}` — you are #{position} in line.',
@@ -7,7 +9,6 @@ export const en = {
   'progress.node': 'Job `{id}` is running{server}…',
   'progress.sampling': 'Job `{id}`: {bar} sampling {value}/{max}{server}',
   'progress.delivering': 'Job `{id}` is done; uploading…',
-  'done.content': '{mention} {summary}',
   'done.summary': 'Done in {seconds} s.',
   'done.late': '{mention} your job `{id}` finished after Discord\'s 15-minute reply window, so here it is.',
   'done.replyGone': '{mention} your job `{id}` is done; its original reply was deleted, so here it is.',
@@ -16,7 +17,6 @@ export const en = {
   'fail.unfit': 'Job `{id}` cannot run on any ComfyUI server here: {reason}. An admin can install what is missing, or pick another template.',
   'input.unfit': 'Template "{name}" cannot run on any ComfyUI server here: {reason}. An admin can install what is missing; templates that work now: {names}.',
   'comfy.downRunning': 'ComfyUI stopped answering while job `{id}` was inside it. The job is kept and will go on (or be sent again) as soon as ComfyUI is back.',
-  'embed.prompt': 'Prompt',
   'embed.negative': 'Negative',
   'embed.seed': 'Seed',
   'embed.steps': 'Steps',
@@ -37,7 +37,6 @@ export const en = {
   'fail.unreachable': 'ComfyUI could not be reached for job `{id}`.',
   'fail.http': 'ComfyUI kept answering job `{id}` with an error (HTTP {status}). An admin should look at its log.',
   'fail.tooLarge': 'Job `{id}` finished, but its result ({size}) is larger than this channel allows ({limit}) even after shrinking it.',
-  'fail.delivery': 'Job `{id}` finished, but I could not post the result here: {reason}',
   'fail.unexpected': 'Something went wrong on our side (reference `{ref}`). An admin can find the details in the logs.',
   'cancelled': 'Job `{id}` was cancelled.',
   'input.quota': 'You already have {limit} jobs waiting. Wait for one to finish, or cancel one with /cancel.',
@@ -53,7 +52,6 @@ export const en = {
   'image.undecodable': 'That file could not be read as an image (it may be truncated or corrupt).',
   'image.host': 'That attachment does not come from Discord, so I will not download it.',
   'image.download': 'I could not download that attachment ({reason}). Please try again.',
-  'queue.title': 'Queue',
   'queue.empty': 'Nothing is queued. ComfyUI reports {remaining} prompt(s) of its own.',
   'queue.running': '**Now:** `{id}` {command} by {user}{mine} — {progress} ({age})',
   'queue.waitingHeader': '**Waiting, in the order they will run:**',
@@ -99,6 +97,12 @@ export const en = {
 } as const;
 
 export type MessageId = keyof typeof en;
+
+/** What a member is told for each way a cancel can end (the /cancel command and the Cancel button alike). */
+export const CANCEL_ANSWERS: Readonly<Record<CancelOutcome, MessageId>> = {
+  removed: 'cancel.removed', 'deleted-from-comfy': 'cancel.deleted', interrupted: 'cancel.interrupted', stopping: 'cancel.stopping',
+  deferred: 'cancel.deferred', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
+};
 export type Catalog = Record<MessageId, string>;
 
 export function format(catalog: Catalog, id: MessageId, values: Record<string, string | number> = {}): string {

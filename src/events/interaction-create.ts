@@ -4,7 +4,7 @@ import type { BotContext } from '../context.js';
 import { callerOf } from '../commands/shared.js';
 import { accessRefusal, checkAccess, type AccessRules } from '../policy/access.js';
 import { CANCEL_BUTTON_PREFIX } from '../discord/delivery.js';
-import { format, type MessageId } from '../discord/messages.js';
+import { CANCEL_ANSWERS, format } from '../discord/messages.js';
 import { describeError } from '../discord/user-error.js';
 import type { JobKind } from '../jobs/job.js';
 import { perOwner, RateLimiter } from '../policy/rate-limit.js';
@@ -76,10 +76,6 @@ async function answerError(interaction: ChatInputCommandInteraction, ctx: BotCon
   await interaction.deleteReply();
 }
 
-const BUTTON_OUTCOMES: Readonly<Record<string, MessageId>> = {
-  removed: 'cancel.removed', 'deleted-from-comfy': 'cancel.deleted', interrupted: 'cancel.interrupted',
-  stopping: 'cancel.stopping', deferred: 'cancel.deferred', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
-};
 
 /** Members the access rules refuse get no choices (not even the names of templates and models); nor do floods. */
 async function autocomplete(interaction: AutocompleteInteraction, ctx: BotContext): Promise<void> {
@@ -108,5 +104,5 @@ async function buttonAnswer(interaction: ButtonInteraction, jobId: string, ctx: 
   const refusal = accessRefusal(interaction, accessRules(ctx), undefined);
   if (refusal) return describeError(ctx.catalog, refusal).text;
   const { outcome } = await ctx.jobs.cancel(callerOf(interaction, ctx), jobId);
-  return ctx.delivery.say(BUTTON_OUTCOMES[outcome === 'none' ? 'not-found' : outcome] as MessageId, { id: jobId });
+  return ctx.delivery.say(CANCEL_ANSWERS[outcome === 'none' ? 'not-found' : outcome], { id: jobId });
 }
