@@ -6,6 +6,7 @@ import { ServerCatalog } from './server-catalog.js';
 import { checkTemplateAgainstServer, comboOptions } from './template-check.js';
 import type { Template } from './templates.js';
 import { TemplateUnfitError } from './unfit.js';
+import type { Reservation } from '../jobs/scheduler.js';
 import { listPreview } from './explain.js';
 
 /** One ComfyUI server of the pool, with what the bot knows of its load and health. */
@@ -120,24 +121,21 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
   }
 
   /**
-   * Reserves a place for a job: the least loaded healthy server that fits and has room; 'busy' when those that
-   * fit are full or down; an error when no server here could ever run it.
+   * Reserves a place for a job: the least loaded healthy server that fits and has room ('reserved', by name);
+   * 'busy' when those that fit are full or down; 'never', with what is missing, when no server here could run it.
+   * `only` keeps the job on one server (its last send may have landed there).
    */
-  reserve(jobId: string, template: Template, params: Readonly<Record<string, unknown>>, only?: string): Backend | 'busy' | TemplateUnfitError {
+  reserve(jobId: string, template: Template, params: Readonly<Record<string, unknown>>, only?: string): Reservation {
     const fitting = this.backends.filter((backend) => this.fits(backend, template, params));
-    if (only !== undefined && fitting.some((backend) => backend.name === only)) {
-      const pinned = this.get(only);
-      if (!pinned.up || pinned.jobs.size >= this.options.maxInFlightPerServer) return 'busy';
-      pinned.jobs.add(jobId);
-      return pinned;
-    }
-    if (fitting.length === 0) return new TemplateUnfitError(template.name, this.describeMissing(template, params));
-    const ready = fitting.filter((backend) => backend.up && backend.jobs.size < this.options.maxInFlightPerServer);
-    if (ready.length === 0) return 'busy';
+    const pinned = only === undefined ? undefined : fitting.find((backend) => backend.name === only);
+    const candidates = pinned ? [pinned] : fitting;
+    if (candidates.length === 0) return { kind: 'never', error: new TemplateUnfitError(template.name, this.describeMissing(template, params)) };
+    const ready = candidates.filter((backend) => backend.up && backend.jobs.size < this.options.maxInFlightPerServer);
+    if (ready.length === 0) return { kind: 'busy' };
     const load = (backend: Backend): number => Math.max(backend.jobs.size, backend.queueRemaining ?? 0);
     const chosen = ready.reduce((best, backend) => (load(backend) < load(best) ? backend : best));
     chosen.jobs.add(jobId);
-    return chosen;
+    return { kind: 'reserved', server: chosen.name };
   }
 
   /**

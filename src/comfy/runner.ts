@@ -74,10 +74,7 @@ export class ComfyRunner implements JobRunner<PromptResult> {
     if (!template) return { kind: 'never', error: new TemplateUnfitError(job.template, [`template ${job.template} is no longer installed`]) };
     // A job whose last send may have landed stays on that server: only there can its prompt be found (or not).
     const pinned = this.uncertain.has(job.id) ? job.backend : undefined;
-    const outcome = this.pool.reserve(job.id, template, job.params, pinned);
-    if (outcome === 'busy') return { kind: 'busy' };
-    if (outcome instanceof Error) return { kind: 'never', error: outcome };
-    return { kind: 'reserved', server: outcome.name };
+    return this.pool.reserve(job.id, template, job.params, pinned);
   }
 
   release(job: Job): void {

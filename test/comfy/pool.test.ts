@@ -27,28 +27,26 @@ describe('ComfyPool', () => {
   it('reserves the server that has the model a job names, and says "busy" when that one is full', async () => {
     const { pool: servers, templates } = await poolOf({ checkpoints: ['a.safetensors'] }, { checkpoints: ['b.safetensors'] });
     const txt2img = templates.get('txt2img') as Template;
-    const first = servers.reserve('j1', txt2img, { checkpoint: 'b.safetensors' });
-    expect(first).not.toBe('busy');
-    expect(first instanceof TemplateUnfitError).toBe(false);
-    expect((first as { name: string }).name).toBe(new URL(sims[1]?.url as string).host);
-    expect(servers.reserve('j2', txt2img, { checkpoint: 'b.safetensors' })).toBe('busy');
-    servers.release('j1', (first as { name: string }).name);
-    expect(servers.reserve('j3', txt2img, { checkpoint: 'b.safetensors' })).not.toBe('busy');
+    const second = new URL(sims[1]?.url as string).host;
+    expect(servers.reserve('j1', txt2img, { checkpoint: 'b.safetensors' })).toEqual({ kind: 'reserved', server: second });
+    expect(servers.reserve('j2', txt2img, { checkpoint: 'b.safetensors' })).toEqual({ kind: 'busy' });
+    servers.release('j1', second);
+    expect(servers.reserve('j3', txt2img, { checkpoint: 'b.safetensors' })).toEqual({ kind: 'reserved', server: second });
   });
 
   it('keeps a pinned job on its own server, even when another has room', async () => {
     const { pool: servers, templates } = await poolOf({}, {});
     const txt2img = templates.get('txt2img') as Template;
     const name = new URL(sims[0]?.url as string).host;
-    expect((servers.reserve('j1', txt2img, {}, name) as { name: string }).name).toBe(name);
-    expect(servers.reserve('j2', txt2img, {}, name)).toBe('busy');
+    expect(servers.reserve('j1', txt2img, {}, name)).toEqual({ kind: 'reserved', server: name });
+    expect(servers.reserve('j2', txt2img, {}, name)).toEqual({ kind: 'busy' });
   });
 
   it('names what no server has: a model, or a node with the pack that provides it', async () => {
     const { pool: servers, templates } = await poolOf({ checkpoints: ['a.safetensors'], videoHelperSuite: false });
     const refused = servers.reserve('j1', templates.get('txt2img') as Template, { checkpoint: 'zzz.safetensors' });
-    expect(refused).toBeInstanceOf(TemplateUnfitError);
-    expect((refused as TemplateUnfitError).problems).toEqual(['checkpoint "zzz.safetensors" is not installed on any server (installed: a.safetensors)']);
+    expect(refused.kind === 'never' && refused.error).toBeInstanceOf(TemplateUnfitError);
+    expect(refused.kind === 'never' && (refused.error as TemplateUnfitError).problems).toEqual(['checkpoint "zzz.safetensors" is not installed on any server (installed: a.safetensors)']);
     const vhs = templates.get('img2vid') as Template;
     expect(servers.fitness(vhs)).toBe('unfit');
     expect(servers.describeMissing(vhs)).toContain('node type VHS_VideoCombine is not installed — it comes from the ComfyUI-VideoHelperSuite custom nodes');
