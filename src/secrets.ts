@@ -9,8 +9,8 @@
  * whose base64 form is the HTTP Basic auth header.
  */
 
-export const REDACTED = '[redacted]';
-export const MIN_SECRET_LENGTH = 4;
+const REDACTED = '[redacted]';
+const MIN_SECRET_LENGTH = 4;
 
 const SENSITIVE_PARAMS = ['token', 'access_token', 'query_token', 'api_key', 'apikey', 'key', 'password', 'secret'];
 const PARAM_PATTERN = new RegExp(`([?&#](?:${SENSITIVE_PARAMS.join('|')})=)[^&#\\s"'<>\\\\]+`, 'gi');

@@ -10,12 +10,12 @@ import type { Requester } from '../service/jobs.js';
 const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 
 /** The template a command uses when none is named: chosen at start (and when servers change), and logged. */
-export function defaultTemplate(ctx: BotContext, kind: JobKind): string {
+function defaultTemplate(ctx: BotContext, kind: JobKind): string {
   return ctx.defaults[kind];
 }
 
 /** Who is asking, in the job service's terms. */
-export function requesterOf(interaction: BaseInteraction, ctx: BotContext): Requester {
+function requesterOf(interaction: BaseInteraction, ctx: BotContext): Requester {
   return { ...callerOf(interaction, ctx), name: interaction.user.username, channelId: interaction.channelId };
 }
 

@@ -1,23 +1,15 @@
 import { createServer, type Server } from 'node:http';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countFrames, frameInfo } from '../../src/discord/frames.js';
 import { fetchInputImage, firstFrameOnly } from '../../src/discord/input-image.js';
 import { UserError } from '../../src/discord/user-error.js';
+import { chunk } from '../e2e/png.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const RED = [255, 0, 0] as const;
 const BLUE = [0, 0, 255] as const;
-
-function chunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const typed = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typed) >>> 0);
-  return Buffer.concat([length, typed, crc]);
-}
 
 function u32(...values: number[]): Buffer {
   const out = Buffer.alloc(4 * values.length);

@@ -12,6 +12,22 @@ function uploadsOf(harness: Harness, token: string) {
   return harness.discord.requests.filter((request) => request.path.includes(token) && request.files.length > 0);
 }
 
+/**
+ * A job whose token expired, so its result goes to the channel; the post arrives (Discord keeps it) but its answer
+ * is held, and the bot is killed not knowing it was posted.
+ */
+async function killedMidChannelUpload(prompt: string, who: string): Promise<Harness> {
+  const harness = await startHarness({ sim: { runMs: 800 } });
+  const token = harness.discord.chatInput('imagine', [option('prompt', prompt)], member(who)).token;
+  await waitForOriginal(harness.discord, token, (message) => /Queued/.test(message.content), 'the queued reply');
+  harness.discord.expiredTokens.add(token);
+  harness.discord.fail({ method: 'POST', path: /\/channels\/\d+\/messages/, delayMs: 60_000, minBytes: 0, times: 1 });
+  await waitFor(() => harness.discord.channelMessages.find((message) => message.files.length > 0), 'the channel upload', 15_000);
+  harness.bot.signal('SIGKILL');
+  expect(await harness.bot.exited()).toBeNull();
+  return harness;
+}
+
 describe('restart survival', () => {
   it('SIGKILL with jobs waiting, pending in ComfyUI, running and mid-upload: after a restart each is delivered exactly once', async () => {
     h = await startHarness({ sim: { runMs: 700 }, env: { COMFYUI_MAX_IN_FLIGHT: '2', COMFYUI_POLL_MS: '300' } });
@@ -64,15 +80,7 @@ describe('restart survival', () => {
   });
 
   it('SIGKILL mid-upload of a result going to the channel (token expired): after a restart exactly one channel message carries it', async () => {
-    h = await startHarness({ sim: { runMs: 800 } });
-    const token = h.discord.chatInput('imagine', [option('prompt', 'late and killed')], member('pat')).token;
-    await waitForOriginal(h.discord, token, (message) => /Queued/.test(message.content), 'the queued reply');
-    h.discord.expiredTokens.add(token);
-    // The channel post arrives (Discord keeps it) but its answer is held: the bot dies not knowing it was posted.
-    h.discord.fail({ method: 'POST', path: /\/channels\/\d+\/messages/, delayMs: 60_000, minBytes: 0, times: 1 });
-    await waitFor(() => h?.discord.channelMessages.find((message) => message.files.length > 0), 'the channel upload', 15_000);
-    h.bot.signal('SIGKILL');
-    expect(await h.bot.exited()).toBeNull();
+    h = await killedMidChannelUpload('late and killed', 'pat');
 
     await h.restartBot();
     await h.bot.waitForLog(/"job delivered"/, 20_000);
@@ -81,14 +89,7 @@ describe('restart survival', () => {
   });
 
   it('SIGKILL mid-upload to the channel, and the channel cannot be read after the restart: the nonce keeps it to one message', async () => {
-    h = await startHarness({ sim: { runMs: 800 } });
-    const token = h.discord.chatInput('imagine', [option('prompt', 'late, killed, unreadable')], member('sam')).token;
-    await waitForOriginal(h.discord, token, (message) => /Queued/.test(message.content), 'the queued reply');
-    h.discord.expiredTokens.add(token);
-    h.discord.fail({ method: 'POST', path: /\/channels\/\d+\/messages/, delayMs: 60_000, minBytes: 0, times: 1 });
-    await waitFor(() => h?.discord.channelMessages.find((message) => message.files.length > 0), 'the channel upload', 15_000);
-    h.bot.signal('SIGKILL');
-    expect(await h.bot.exited()).toBeNull();
+    h = await killedMidChannelUpload('late, killed, unreadable', 'sam');
     h.discord.fail({ method: 'GET', path: /\/channels\/\d+\/messages/, status: 500, times: 10 });
 
     await h.restartBot();
