@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import PQueue from 'p-queue';
+import { systemClock, type Clock } from './clock.js';
 import { FairQueue } from './fair-queue.js';
 import { FINAL_STATES, type Job, type JobKind, type JobOrigin, type JobProgress, type Requester } from './job.js';
 import type { StoredInput } from './store.js';
@@ -60,6 +61,8 @@ export interface SchedulerOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
   now?: () => number;
+  /** Timers and randomness for retries (the system's by default); `now` above still wins for timestamps. */
+  clock?: Clock;
   /** Where job ids come from (tests inject clashes); short random base36 by default. */
   newId?: () => string;
 }
@@ -119,14 +122,16 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   private paused = false;
   private inOutage = false;
   private retryAttempt = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: { cancel(): void } | undefined;
   private readonly cancelling = new Set<string>();
   private readonly now: () => number;
+  private readonly clock: Clock;
   private stopped = false;
 
   constructor(private readonly runner: JobRunner<Result>, private readonly options: SchedulerOptions) {
     super();
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
+    this.now = options.now ?? (() => this.clock.now());
     this.submitQueue = new PQueue({ concurrency: 16, intervalCap: options.submitsPerMinute, interval: 60_000 });
   }
 
@@ -268,14 +273,14 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   private retryCancel(job: Job, attempt = 0): void {
     if (this.stopped || attempt >= 12) return;
     const delay = Math.min(10_000, 500 * 2 ** attempt);
-    setTimeout(() => {
+    this.clock.after(delay, () => {
       this.runner.cancel(job).then(
         (outcome) => {
           if (outcome === 'gone' && attempt < 4) this.retryCancel(job, attempt + 1);
         },
         () => this.retryCancel(job, attempt + 1),
       );
-    }, delay).unref();
+    });
   }
 
   /** Called by delivery when the job's outputs reached Discord (or could not). */
@@ -285,7 +290,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
     this.submitQueue.clear();
   }
 
@@ -438,11 +443,11 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       this.emit('unavailable', error);
     }
     const base = this.options.retryBaseMs ?? 1_000;
-    const delay = Math.min(this.options.retryMaxMs ?? 30_000, base * 2 ** this.retryAttempt++) * (0.75 + Math.random() * 0.25);
-    this.retryTimer = setTimeout(() => {
+    const delay = Math.min(this.options.retryMaxMs ?? 30_000, base * 2 ** this.retryAttempt++) * (0.75 + this.clock.random() * 0.25);
+    this.retryTimer = this.clock.after(delay, () => {
       this.paused = false;
       this.pump();
-    }, delay);
+    });
   }
 
   private markAvailable(): void {

@@ -4,6 +4,7 @@ import { FairQueue } from '../../src/jobs/fair-queue.js';
 import type { Job, JobProgress } from '../../src/jobs/job.js';
 import { QuotaError, Scheduler, type JobRunner, type NewJob, type Reservation } from '../../src/jobs/scheduler.js';
 import { waitFor } from '../helpers.js';
+import { ManualClock } from '../manual-clock.js';
 
 class Unavailable extends Error {}
 class Lost extends Error {}
@@ -68,13 +69,14 @@ function newJob(user: string, prompt: string): NewJob {
 function setup(maxInFlight = 1, maxWaitingPerUser = 10) {
   const runner = new StubRunner();
   runner.capacity = maxInFlight;
-  const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser, retryBaseMs: 5, retryMaxMs: 10 });
+  const clock = new ManualClock();
+  const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser, retryBaseMs: 1_000, retryMaxMs: 4_000, clock });
   const completed: string[] = [];
   scheduler.on('completed', (job, result) => {
     completed.push(result);
     scheduler.settle(job, 'done');
   });
-  return { runner, scheduler, completed };
+  return { runner, scheduler, completed, clock };
 }
 
 describe('FairQueue', () => {
@@ -207,7 +209,7 @@ describe('Scheduler', () => {
   });
 
   it('keeps jobs while the backend is unreachable, says so once, and runs them when it returns', async () => {
-    const { runner, scheduler, completed } = setup();
+    const { runner, scheduler, completed, clock } = setup();
     const outages: Error[] = [];
     let back = 0;
     scheduler.on('unavailable', (error) => outages.push(error));
@@ -215,8 +217,16 @@ describe('Scheduler', () => {
     runner.failSubmit = new Unavailable('down');
     scheduler.enqueue(newJob('ann', 'a'));
     scheduler.enqueue(newJob('bob', 'b'));
-    await waitFor(() => outages.length === 1, 'the outage');
+    await waitFor(() => outages.length === 1 && clock.pending === 1, 'the outage');
+    // Still down at each retry: the pause doubles up to the cap (jitter fixed at 0.5 → ×0.875).
+    for (let retry = 0; retry < 3; retry++) {
+      clock.advance(4_000);
+      await waitFor(() => clock.pending === 1 && clock.delays.length === retry + 2, `retry ${retry + 1}`);
+    }
+    expect(clock.delays).toEqual([875, 1_750, 3_500, 3_500]);
+    expect(runner.submitted).toEqual([]);
     runner.failSubmit = undefined;
+    clock.advance(4_000);
     await waitFor(() => runner.inside('a'), 'a after the outage');
     runner.finish('a');
     await waitFor(() => runner.inside('b'), 'b');
@@ -249,7 +259,8 @@ describe('a job waiting for a submission slot (the rate limit)', () => {
 describe('cancelling while the backend does not answer', () => {
   it('says it will stop the job once the backend answers, and does', async () => {
     const runner = new StubRunner();
-    const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser: 5 });
+    const clock = new ManualClock();
+    const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser: 5, clock });
     try {
       const job = scheduler.enqueue(newJob('ann', 'unreachable'));
       await waitFor(() => job.state === 'submitted', 'the submission');
@@ -260,8 +271,13 @@ describe('cancelling while the backend does not answer', () => {
         return cancel(target);
       };
       expect(await scheduler.cancel(job.id, 'ann', false)).toBe('deferred');
+      clock.advance(500);
+      await waitFor(() => clock.pending === 1 && clock.delays.length === 2, 'a second try that fails too');
+      expect(job.state).toBe('submitted');
       down = false;
-      await waitFor(() => job.state === 'cancelled', 'the cancel to land once the backend answers', 5_000);
+      clock.advance(1_000);
+      await waitFor(() => job.state === 'cancelled', 'the cancel to land once the backend answers');
+      expect(clock.delays).toEqual([500, 1_000]);
       expect(runner.cancelled).toEqual(['unreachable']);
     } finally {
       scheduler.stop();
@@ -285,10 +301,15 @@ describe('a send that may have landed', () => {
     };
     runner.isUnavailable = (error) => error instanceof Late || error instanceof Unavailable;
     runner.mayHaveArrived = (error?: unknown) => error instanceof Late;
-    const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser: 5, retryBaseMs: 5, retryMaxMs: 10 });
+    const clock = new ManualClock();
+    const scheduler = new Scheduler<string>(runner, { submitsPerMinute: 1000, maxWaitingPerUser: 5, retryBaseMs: 1_000, retryMaxMs: 4_000, clock });
     try {
       const job = scheduler.enqueue(newJob('ann', 'maybe landed'));
-      await waitFor(() => job.state === 'submitted', 'the third try to go through', 5_000);
+      for (const tries of [1, 2]) {
+        await waitFor(() => sent.length === tries && clock.pending === 1, `try ${tries} to fail`);
+        clock.advance(4_000);
+      }
+      await waitFor(() => job.state === 'submitted', 'the third try to go through');
       expect(sent).toHaveLength(3);
       expect(new Set(sent).size).toBe(1);
     } finally {
