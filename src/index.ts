@@ -5,13 +5,13 @@ import { chooseDefault } from './comfy/defaults.js';
 import { loadTemplates, type Template } from './comfy/templates.js';
 import type { PromptResult } from './comfy/watcher.js';
 import { ComfyRunner } from './comfy/runner.js';
-import { BotConfigSchema, loadConfigOrExit, secretsOf } from './config.js';
-import type { BotContext } from './context.js';
+import { BotConfigSchema, loadConfigOrExit, secretsOf, type BotConfig } from './config.js';
 import { Delivery } from './discord/delivery.js';
 import { JobService } from './service/jobs.js';
 import { DiscordUploader } from './discord/uploader.js';
 import { wireJobEvents } from './discord/job-events.js';
-import { en } from './discord/messages.js';
+import { en, messagesOf } from './discord/messages.js';
+import { fetchInputImage } from './discord/input-image.js';
 import { loadEnvFile } from './env.js';
 import { bindEvents } from './events/index.js';
 import { join } from 'node:path';
@@ -31,7 +31,16 @@ function fatal(message: string): never {
 }
 
 /** Chooses each command's default template from what the servers can run, and says so in the log. */
-async function chooseDefaults(ctx: Pick<BotContext, 'pool' | 'templates' | 'logger' | 'defaults' | 'config'>, refresh: boolean): Promise<void> {
+interface DefaultsDeps {
+  pool: ComfyPool;
+  templates: ReadonlyMap<string, Template>;
+  logger: Logger;
+  /** Updated in place: the job service reads it on every command. */
+  defaults: Record<JobKind, string>;
+  config: Pick<BotConfig, 'DEFAULT_IMAGINE_TEMPLATE' | 'DEFAULT_IMG2VID_TEMPLATE'>;
+}
+
+async function chooseDefaults(ctx: DefaultsDeps, refresh: boolean): Promise<void> {
   if (refresh) await ctx.pool.refreshCatalogs();
   if (!ctx.pool.anyCatalogKnown) {
     ctx.logger.warn('ComfyUI is not reachable yet; jobs will wait for it');
@@ -101,21 +110,31 @@ async function main(): Promise<void> {
   const defaults: Record<JobKind, string> = { imagine: config.DEFAULT_IMAGINE_TEMPLATE, img2vid: config.DEFAULT_IMG2VID_TEMPLATE };
   const jobs = new JobService({
     // Read when a command arrives, long after ctx exists.
-    settings: config, templates, pool, scheduler, store, defaults, now: Date.now, shuttingDown: () => ctx.shuttingDown,
+    settings: config, templates, pool, scheduler, store, defaults, now: Date.now, shuttingDown: () => shuttingDown,
     announce: (job, position, comfyDown) => delivery.progress(job, comfyDown ? delivery.say('comfy.down', { id: job.id })
       : position <= 1 ? delivery.say('queue.next', { id: job.id }) : delivery.say('queue.position', { id: job.id, position })),
   });
-  const ctx: BotContext = { config, catalog: en, logger, templates, pool, runner, scheduler, store, delivery, jobs, now: Date.now, defaults, shuttingDown: false, redact };
-  bindEvents(client, ctx);
-  wireJobEvents(ctx);
-  void chooseDefaults(ctx, true);
+  // Set on SIGTERM/SIGINT: new jobs are refused while deliveries finish.
+  let shuttingDown = false;
+  bindEvents(client, {
+    jobs, messages: messagesOf(en), catalog: en, logger, redact, now: Date.now, adminRoleId: config.ADMIN_ROLE_ID,
+    fetchImage: (attachment) => fetchInputImage(attachment, { maxBytes: config.MAX_INPUT_IMAGE_BYTES, maxSide: config.MAX_INPUT_IMAGE_SIDE, allowedHosts: config.DISCORD_ATTACHMENT_HOSTS }),
+    access: {
+      dms: config.ALLOW_DMS, guilds: config.ALLOWED_GUILD_IDS, channels: config.ALLOWED_CHANNEL_IDS, roles: config.ALLOWED_ROLE_IDS,
+      commandRoles: { imagine: config.IMAGINE_ROLE_IDS, img2vid: config.IMG2VID_ROLE_IDS },
+    },
+    registration: { appId: config.DISCORD_APP_ID, guildId: config.DISCORD_GUILD_ID, dataDir: config.DATA_DIR },
+  });
+  wireJobEvents({ scheduler, delivery, pool, logger });
+  const defaultsDeps: DefaultsDeps = { pool, templates, logger, defaults, config };
+  void chooseDefaults(defaultsDeps, true);
   pool.on('skipped', (backend, names) => logger.warn({ server: backend.name, nodes: names }, 'ComfyUI described some node types in a shape the bot cannot read; they are left out (templates using them will not fit)'));
   pool.on('down', (backend, error) => logger.warn({ server: backend.name, err: error }, 'ComfyUI server is down; its new jobs go elsewhere'));
-  pool.on('catalogs', () => void chooseDefaults(ctx, false));
+  pool.on('catalogs', () => void chooseDefaults(defaultsDeps, false));
   pool.on('up', (backend) => {
     logger.info({ server: backend.name }, 'ComfyUI server is answering');
     scheduler.poke();
-    void chooseDefaults(ctx, false);
+    void chooseDefaults(defaultsDeps, false);
   });
 
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
@@ -145,7 +164,7 @@ async function main(): Promise<void> {
   };
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'shutting down');
-    ctx.shuttingDown = true;
+    shuttingDown = true;
     setTimeout(() => {
       logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'shutdown is taking too long; exiting anyway');
       void exit(1);

@@ -1,9 +1,8 @@
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
 import { CANCEL_ANSWERS } from '../discord/messages.js';
 import { UserError } from '../discord/user-error.js';
-import { callerOf, suggest } from './shared.js';
+import { suggest } from './shared.js';
 import type { Command } from './command.js';
-
 
 export const cancel = {
   data: new SlashCommandBuilder()
@@ -11,21 +10,18 @@ export const cancel = {
     .addStringOption((o) => o.setName('job').setDescription('Job id (from the reply or /queue)').setAutocomplete(true).setMaxLength(32))
     .addBooleanOption((o) => o.setName('all').setDescription('Admins: cancel every job of this server'))
     .toJSON(),
-  async execute(interaction, ctx) {
+  async execute(interaction, { jobs, messages }, caller) {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const caller = callerOf(interaction, ctx);
     if (interaction.options.getBoolean('all')) {
-      if (!caller.isAdmin) throw new UserError('cancel.allForbidden', { role: ctx.config.ADMIN_ROLE_ID ? ctx.delivery.say('cancel.orRole', { role: `<@&${ctx.config.ADMIN_ROLE_ID}>` }) : '' });
-      await interaction.editReply({ content: ctx.delivery.say('cancel.all', { count: await ctx.jobs.cancelAll(caller) }), allowedMentions: { parse: [] } });
+      await interaction.editReply({ content: messages.say('cancel.all', { count: await jobs.cancelAll(caller) }), allowedMentions: { parse: [] } });
       return;
     }
-    const { outcome, id } = await ctx.jobs.cancel(caller, interaction.options.getString('job')?.trim() || undefined);
+    const { outcome, id } = await jobs.cancel(caller, interaction.options.getString('job')?.trim() || undefined);
     if (outcome === 'none') throw new UserError('cancel.none');
     if (outcome === 'not-found') throw new UserError('cancel.notFound', { id });
-    await interaction.editReply({ content: ctx.delivery.say(CANCEL_ANSWERS[outcome], { id }), allowedMentions: { parse: [] } });
+    await interaction.editReply({ content: messages.say(CANCEL_ANSWERS[outcome], { id }), allowedMentions: { parse: [] } });
   },
-  async autocomplete(interaction, ctx) {
-    const caller = callerOf(interaction, ctx);
-    await suggest(interaction, ctx.jobs.cancellable(caller));
+  async autocomplete(interaction, { jobs }, caller) {
+    await suggest(interaction, jobs.cancellable(caller));
   },
 } satisfies Command;

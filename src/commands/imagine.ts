@@ -2,7 +2,7 @@ import { SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
 import { decimal, text, wholeNumber } from './options.js';
-import { autocompleteFromServer, submitJob } from './shared.js';
+import { submitJob, suggestJobOption } from './shared.js';
 import type { Command } from './command.js';
 
 /** Named sizes (SDXL-friendly buckets); the template's own bounds still apply. */
@@ -42,7 +42,7 @@ const OptionsSchema = z.object({
 
 export const imagine = {
   data,
-  async execute(interaction, ctx) {
+  async execute(interaction, deps, caller) {
     const read = (name: string) => interaction.options.get(name)?.value ?? undefined;
     const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, read(name)])));
     const { size, template: _name, count, ...rest } = options;
@@ -50,9 +50,9 @@ export const imagine = {
     for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
     if (count !== undefined) params['count'] = count;
     if (size) [params['width'], params['height']] = SIZES[size] as [number, number];
-    await submitJob(interaction, ctx, 'imagine', options.template, params);
+    await submitJob(interaction, deps, caller, { kind: 'imagine', template: options.template, params });
   },
-  async autocomplete(interaction, ctx) {
-    await autocompleteFromServer(interaction, ctx, 'imagine');
+  async autocomplete(interaction, deps) {
+    await suggestJobOption(interaction, deps, 'imagine');
   },
 } satisfies Command;

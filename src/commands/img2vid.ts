@@ -1,10 +1,9 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
-import { fetchInputImage } from '../discord/input-image.js';
 import { UserError } from '../discord/user-error.js';
 import { text, wholeNumber } from './options.js';
-import { autocompleteFromServer, submitJob } from './shared.js';
+import { submitJob, suggestJobOption } from './shared.js';
 import type { Command } from './command.js';
 
 const data = new SlashCommandBuilder()
@@ -27,7 +26,7 @@ const OptionsSchema = z.object({
 
 export const img2vid = {
   data,
-  async execute(interaction, ctx) {
+  async execute(interaction, deps, caller) {
     const attachment = interaction.options.getAttachment('image');
     if (!attachment) throw new UserError('image.missing');
     const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, interaction.options.get(name)?.value ?? undefined])));
@@ -35,13 +34,10 @@ export const img2vid = {
     const params: Record<string, string | number | boolean> = {};
     for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
     // The download is the slow part: it starts only once the options and the member's limits have passed.
-    const fetchInput = () => fetchInputImage(
-      { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType },
-      { maxBytes: ctx.config.MAX_INPUT_IMAGE_BYTES, maxSide: ctx.config.MAX_INPUT_IMAGE_SIDE, allowedHosts: ctx.config.DISCORD_ATTACHMENT_HOSTS },
-    );
-    await submitJob(interaction, ctx, 'img2vid', options.template, params, fetchInput);
+    const fetchInput = () => deps.fetchImage({ url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType });
+    await submitJob(interaction, deps, caller, { kind: 'img2vid', template: options.template, params, fetchInput });
   },
-  async autocomplete(interaction, ctx) {
-    await autocompleteFromServer(interaction, ctx, 'img2vid');
+  async autocomplete(interaction, deps) {
+    await suggestJobOption(interaction, deps, 'img2vid');
   },
 } satisfies Command;

@@ -1,11 +1,22 @@
-import type { BotContext } from '../context.js';
+import type { ComfyPool } from '../comfy/pool.js';
+import type { PromptResult } from '../comfy/watcher.js';
 import { FINAL_STATES, type Job } from '../jobs/job.js';
+import type { Scheduler } from '../jobs/scheduler.js';
+import type { Logger } from '../log.js';
+import type { Delivery } from './delivery.js';
 import { progressBar } from './progress.js';
+
+export interface JobEventDeps {
+  scheduler: Scheduler<PromptResult>;
+  delivery: Delivery;
+  pool: Pick<ComfyPool, 'size' | 'labelOf' | 'anyUp' | 'on'>;
+  logger: Logger;
+}
 
 /** How many waiting jobs get their place in line refreshed as the queue moves (each is a message edit). */
 const REFRESHED_POSITIONS = 5;
 
-function progressText(ctx: BotContext, job: Job): string | undefined {
+function progressText(ctx: JobEventDeps, job: Job): string | undefined {
   const say = ctx.delivery.say.bind(ctx.delivery);
   const server = ctx.pool.size > 1 && job.backend ? say('queue.server', { server: ctx.pool.labelOf(job.backend) }) : '';
   const progress = job.progress;
@@ -28,7 +39,7 @@ function progressText(ctx: BotContext, job: Job): string | undefined {
 }
 
 /** Connects the scheduler's events to Discord delivery: progress, results, failures, outages. */
-export function wireJobEvents(ctx: BotContext): void {
+export function wireJobEvents(ctx: JobEventDeps): void {
   const { scheduler, delivery, logger } = ctx;
   scheduler.on('update', (job) => {
     if (FINAL_STATES.has(job.state)) return;

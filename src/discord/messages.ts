@@ -92,8 +92,8 @@ export const en = {
   'cancel.deferred': 'ComfyUI is not answering right now; job `{id}` will be stopped there as soon as it does.',
   'cancel.stopping': 'Cancelling job `{id}`: it was on its way to ComfyUI and will be stopped there as soon as ComfyUI has it.',
   'cancel.all': 'Cancelled {count} job(s) in this server.',
-  'cancel.allForbidden': 'Only members with Manage Server{role} may cancel everything.',
-  'cancel.orRole': ' or the {role} role',
+  'cancel.allForbidden': 'Only members with Manage Server may cancel everything.',
+  'cancel.allForbiddenRole': 'Only members with Manage Server or the {role} role may cancel everything.',
 } as const;
 
 export type MessageId = keyof typeof en;
@@ -104,6 +104,15 @@ export const CANCEL_ANSWERS: Readonly<Record<CancelOutcome, MessageId>> = {
   deferred: 'cancel.deferred', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
 };
 export type Catalog = Record<MessageId, string>;
+
+/** Sentences for members, by id: what commands and delivery are given instead of a catalog and a formatter. */
+export interface Messages {
+  say(id: MessageId, values?: Record<string, string | number>): string;
+}
+
+export function messagesOf(catalog: Catalog): Messages {
+  return { say: (id, values) => format(catalog, id, values) };
+}
 
 export function format(catalog: Catalog, id: MessageId, values: Record<string, string | number> = {}): string {
   return catalog[id].replace(/\{(\w+)\}/g, (whole, key: string) => (key in values ? String(values[key]) : whole));

@@ -7,7 +7,8 @@ import { UserError } from '../discord/user-error.js';
 import type { Job, JobKind } from '../jobs/job.js';
 import type { CancelOutcome, Scheduler } from '../jobs/scheduler.js';
 import type { JobStore } from '../jobs/store.js';
-import { administers, canManage, type Caller } from '../policy/admin.js';
+import { administers, canManage, canSee, type Caller } from '../policy/admin.js';
+import { RateLimiter } from '../policy/rate-limit.js';
 import { findBannedWord } from '../policy/banned-words.js';
 import { InProgress } from '../policy/in-progress.js';
 import { checkQuota } from '../policy/quota.js';
@@ -42,7 +43,18 @@ export interface SubmitRequest {
   beforeQueue: () => Promise<void>;
 }
 
+export interface QueueView {
+  running: Array<{ job: Job; server: string | undefined }>;
+  /** Waiting jobs the caller may see, with their place among all waiting jobs. */
+  waiting: Array<{ job: Job; place: number }>;
+  /** Jobs of other servers and DMs: counted, never shown. */
+  hidden: number;
+  comfyRemaining: number | undefined;
+  now: number;
+}
+
 export interface ServiceSettings {
+  ADMIN_ROLE_ID?: string | undefined;
   BANNED_WORDS: readonly string[];
   ADMINS_EXEMPT: boolean;
   JOBS_PER_HOUR: number;
@@ -55,7 +67,7 @@ export interface ServiceSettings {
 export interface JobServiceDeps {
   settings: ServiceSettings;
   templates: ReadonlyMap<string, Template>;
-  pool: Pick<ComfyPool, 'fitness' | 'describeMissing' | 'refreshStale' | 'comboValues' | 'anyUp'>;
+  pool: Pick<ComfyPool, 'fitness' | 'describeMissing' | 'refreshStale' | 'comboValues' | 'anyUp' | 'queueRemaining' | 'size' | 'labelOf'>;
   scheduler: Scheduler<PromptResult>;
   store: Pick<JobStore, 'recentByRequester' | 'recentByGuild' | 'recentInDms'>;
   /** The template each command uses when none is named (chosen from what the servers can run). */
@@ -89,8 +101,11 @@ function withHeld(recent: readonly number[], held: readonly number[]): number[] 
 export class JobService {
   /** Quota slots held by commands still being checked, so concurrent commands cannot all pass. */
   private readonly held = new InProgress();
+  private readonly queueAsks: RateLimiter;
 
-  constructor(private readonly deps: JobServiceDeps) {}
+  constructor(private readonly deps: JobServiceDeps) {
+    this.queueAsks = new RateLimiter({ burst: 3, perSecond: 0.2, now: deps.now });
+  }
 
   /** A template of this command that some server can run; otherwise a sentence saying what is missing. */
   template(kind: JobKind, name = this.deps.defaults[kind]): Template {
@@ -133,7 +148,8 @@ export class JobService {
 
   /** `/cancel all`: every job of the admin's own server (waiting ones first, so none starts meanwhile). */
   async cancelAll(caller: Caller): Promise<number> {
-    const { scheduler } = this.deps;
+    const { scheduler, settings } = this.deps;
+    if (!caller.isAdmin) throw settings.ADMIN_ROLE_ID ? new UserError('cancel.allForbiddenRole', { role: `<@&${settings.ADMIN_ROLE_ID}>` }) : new UserError('cancel.allForbidden');
     const outcomes = await Promise.all(scheduler.jobsWhere((job) => administers(job, caller)).map((job) => scheduler.cancel(job.id, caller.userId, true)));
     return outcomes.filter((outcome) => outcome === 'removed' || outcome === 'deleted-from-comfy' || outcome === 'interrupted' || outcome === 'stopping' || outcome === 'deferred').length;
   }
@@ -141,6 +157,37 @@ export class JobService {
   /** The ids of the jobs a caller may cancel (their own; an admin's server's), cheap enough for every keystroke. */
   cancellable(caller: Caller): string[] {
     return this.deps.scheduler.jobsWhere((job) => canManage(job, caller)).map((job) => job.id);
+  }
+
+  /**
+   * What `/queue` shows a caller: running and waiting jobs they may see (places in line still count every job),
+   * how many they may not, and ComfyUI's own queue length (undefined when no server answers). Asking every server
+   * costs requests, so each member may ask three times at once, then once every five seconds.
+   */
+  queue(caller: Omit<Caller, 'isAdmin'>): Promise<QueueView> {
+    // Refused at once (not as a rejection), so the command can answer privately before it defers.
+    if (!this.queueAsks.take(caller.userId)) throw new UserError('queue.tooFast');
+    return this.queueView(caller);
+  }
+
+  private async queueView(caller: Omit<Caller, 'isAdmin'>): Promise<QueueView> {
+    const { scheduler, pool } = this.deps;
+    const comfyRemaining = await pool.queueRemaining(3_000);
+    const { active, waiting } = scheduler.snapshot();
+    const server = (job: Job) => (pool.size > 1 && job.backend ? pool.labelOf(job.backend) : undefined);
+    const running = active.filter((job) => canSee(job, caller)).map((job) => ({ job, server: server(job) }));
+    const shown = waiting.map((job, index) => ({ job, place: index + 1 })).filter(({ job }) => canSee(job, caller));
+    return { running, waiting: shown, hidden: active.length - running.length + waiting.length - shown.length, comfyRemaining, now: this.deps.now() };
+  }
+
+  /** Autocomplete values for a job option: runnable templates of the command, or what the servers offer for a combo. */
+  async suggestions(kind: JobKind, option: string, templateName: string | undefined): Promise<string[]> {
+    const { templates, pool } = this.deps;
+    if (option === 'template') return [...templates.values()].filter((template) => template.command === kind && pool.fitness(template) !== 'unfit').map((template) => template.name);
+    const template = templates.get(templateName ?? this.deps.defaults[kind]);
+    const spec = template?.params[option];
+    const node = spec ? template?.workflow[spec.node] : undefined;
+    return spec && node ? pool.comboValues(node.class_type, spec.input).catch(() => []) : [];
   }
 
   /** The synchronous checks; holds the member's quota slot (returns its release) so concurrent commands see it. */

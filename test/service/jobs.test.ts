@@ -22,7 +22,8 @@ async function service(settings: Partial<ConstructorParameters<typeof JobService
   const jobs = new JobService({
     settings: { BANNED_WORDS: ['gore'], ADMINS_EXEMPT: true, JOBS_PER_HOUR: 30, COOLDOWN_SECONDS: 0, GUILD_JOBS_PER_HOUR: 0, GUILD_MAX_WAITING: 0, MAX_WAITING_PER_USER: 5, ...settings },
     templates, scheduler, now, shuttingDown: () => false, defaults: { imagine: 'txt2img', img2vid: 'img2vid' },
-    pool: { fitness: (template: Template) => (template.name === 'img2vid' ? 'unfit' : 'fits'), describeMissing: () => ['node type VHS_VideoCombine is not installed'], refreshStale: async () => undefined, comboValues: async () => [], anyUp: true },
+    pool: { fitness: (template: Template) => (template.name === 'img2vid' ? 'unfit' : 'fits'), describeMissing: () => ['node type VHS_VideoCombine is not installed'], refreshStale: async () => undefined, comboValues: async (type: string) => (type === 'KSampler' ? ['euler', 'dpmpp_2m'] : []), anyUp: true,
+      size: 1, labelOf: (name: string | undefined) => name ?? '', queueRemaining: async () => 2 },
     store: { recentByRequester: () => starts, recentByGuild: () => [], recentInDms: () => [] },
     announce: (job, position) => void announced.push({ job, position }),
   });
@@ -76,5 +77,31 @@ describe('JobService (no Discord)', () => {
     expect(jobs.cancellable({ userId: 'mod', guildId: 'g', isAdmin: true })).toEqual([job.id]);
     expect(await jobs.cancel({ userId: 'ann', guildId: 'g', isAdmin: false })).toEqual({ outcome: 'removed', id: job.id });
     expect(await jobs.cancel({ userId: 'ann', guildId: 'g', isAdmin: false })).toEqual({ outcome: 'none', id: '' });
+  });
+
+  it('lists the queue a caller may see, counts the rest, and refuses a fourth ask at once', async () => {
+    const { jobs } = await service();
+    const mine = await jobs.submit(request());
+    await jobs.submit(request({ requester: { ...ann, userId: 'dee', name: 'dee', guildId: 'elsewhere' } }));
+    const view = await jobs.queue({ userId: 'ann', guildId: 'g' });
+    expect(view.waiting.map(({ job, place }) => [job.id, place])).toEqual([[mine.id, 1]]);
+    expect([view.hidden, view.comfyRemaining]).toEqual([1, 2]);
+    await jobs.queue({ userId: 'ann', guildId: 'g' });
+    await jobs.queue({ userId: 'ann', guildId: 'g' });
+    expect(() => jobs.queue({ userId: 'ann', guildId: 'g' })).toThrow(expect.objectContaining({ id: 'queue.tooFast' }));
+  });
+
+  it('suggests runnable templates of the command and the values a server offers', async () => {
+    const { jobs } = await service();
+    expect(await jobs.suggestions('imagine', 'template', undefined)).toContain('txt2img');
+    expect(await jobs.suggestions('img2vid', 'template', undefined)).toEqual(['img2vid-core']);
+    expect(await jobs.suggestions('imagine', 'sampler', undefined)).toEqual(['euler', 'dpmpp_2m']);
+  });
+
+  it('lets only admins cancel everything, naming the admin role when there is one', async () => {
+    const { jobs } = await service({ ADMIN_ROLE_ID: '42' });
+    await jobs.submit(request());
+    await expect(jobs.cancelAll({ userId: 'ann', guildId: 'g', isAdmin: false })).rejects.toMatchObject({ id: 'cancel.allForbiddenRole', values: { role: '<@&42>' } });
+    expect(await jobs.cancelAll({ userId: 'mod', guildId: 'g', isAdmin: true })).toBe(1);
   });
 });
