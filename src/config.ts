@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JobKind } from './jobs/job.js';
 
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17–20 digits)');
 const csv = (fallback: string) => z.string().default(fallback).transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean));
@@ -28,6 +29,8 @@ const ComfySettings = {
   TEMPLATES_DIR: optional(z.string()),
   DEFAULT_IMAGINE_TEMPLATE: z.string().default('txt2img'),
   DEFAULT_IMG2VID_TEMPLATE: z.string().default('img2vid'),
+  DEFAULT_IMG2IMG_TEMPLATE: z.string().default('img2img'),
+  DEFAULT_UPSCALE_TEMPLATE: z.string().default('upscale-model'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
@@ -104,4 +107,9 @@ export function secretsOf(config: Partial<BotConfig>): string[] {
     for (const key of ['token', 'query_token']) secrets.push(own.get(key) ?? undefined);
   }
   return [...new Set(secrets.filter((secret): secret is string => typeof secret === 'string' && secret.length > 0))];
+}
+
+/** The template each kind of job uses when none is named, as configured (see comfy/defaults.ts for the choice made). */
+export function configuredDefaults(config: Pick<ComfyConfig, 'DEFAULT_IMAGINE_TEMPLATE' | 'DEFAULT_IMG2VID_TEMPLATE' | 'DEFAULT_IMG2IMG_TEMPLATE' | 'DEFAULT_UPSCALE_TEMPLATE'>): Record<JobKind, string> {
+  return { imagine: config.DEFAULT_IMAGINE_TEMPLATE, img2vid: config.DEFAULT_IMG2VID_TEMPLATE, img2img: config.DEFAULT_IMG2IMG_TEMPLATE, upscale: config.DEFAULT_UPSCALE_TEMPLATE };
 }

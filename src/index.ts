@@ -5,7 +5,7 @@ import { chooseDefault } from './comfy/defaults.js';
 import { loadTemplates, type Template } from './comfy/templates.js';
 import type { PromptResult } from './comfy/watcher.js';
 import { ComfyRunner } from './comfy/runner.js';
-import { BotConfigSchema, loadConfigOrExit, secretsOf, type BotConfig } from './config.js';
+import { BotConfigSchema, configuredDefaults, loadConfigOrExit, secretsOf } from './config.js';
 import { Delivery } from './discord/delivery.js';
 import { JobService } from './service/jobs.js';
 import { DiscordUploader } from './discord/uploader.js';
@@ -15,13 +15,15 @@ import { fetchInputImage } from './discord/input-image.js';
 import { loadEnvFile } from './env.js';
 import { bindEvents } from './events/index.js';
 import { join } from 'node:path';
-import type { JobKind } from './jobs/job.js';
+import { JOB_KINDS, type JobKind } from './jobs/job.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './jobs/instance-lock.js';
 import { JobStore } from './jobs/store.js';
 import { createLogger, scrub, type Logger } from './log.js';
 import { templateDirs } from './templates-registry.js';
 
+/** Finished jobs stay in the ledger this long: quotas look back an hour, a result's buttons as long as this. */
+const KEEP_FINISHED_DAYS = 30;
 /** How long shutdown may run past SHUTDOWN_GRACE_MS (closing connections, the ledger) before the process just exits. */
 const SHUTDOWN_SLACK_MS = 3_000;
 
@@ -37,7 +39,7 @@ interface DefaultsDeps {
   logger: Logger;
   /** Updated in place: the job service reads it on every command. */
   defaults: Record<JobKind, string>;
-  config: Pick<BotConfig, 'DEFAULT_IMAGINE_TEMPLATE' | 'DEFAULT_IMG2VID_TEMPLATE'>;
+  configured: Readonly<Record<JobKind, string>>;
 }
 
 async function chooseDefaults(ctx: DefaultsDeps, refresh: boolean): Promise<void> {
@@ -52,9 +54,8 @@ async function chooseDefaults(ctx: DefaultsDeps, refresh: boolean): Promise<void
       if (ctx.pool.fitness(template) === 'unfit') ctx.logger.warn({ template: template.name, missing: ctx.pool.describeMissing(template) }, `template ${template.name} cannot run on any server`);
     }
   }
-  const configured: Record<JobKind, string> = { imagine: ctx.config.DEFAULT_IMAGINE_TEMPLATE, img2vid: ctx.config.DEFAULT_IMG2VID_TEMPLATE };
-  for (const kind of ['imagine', 'img2vid'] as const) {
-    const choice = chooseDefault(kind, configured[kind], ctx.templates, (template) => ctx.pool.fitness(template), (template) => ctx.pool.describeMissing(template));
+  for (const kind of JOB_KINDS) {
+    const choice = chooseDefault(kind, ctx.configured[kind], ctx.templates, (template) => ctx.pool.fitness(template), (template) => ctx.pool.describeMissing(template));
     if (choice.name !== ctx.defaults[kind] || refresh) ctx.logger[choice.reason ? 'warn' : 'info']({ command: kind, template: choice.name, ...(choice.reason ? { reason: choice.reason } : {}) }, `default /${kind} template: ${choice.name}`);
     ctx.defaults[kind] = choice.name;
   }
@@ -106,11 +107,12 @@ async function main(): Promise<void> {
     makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, UserManager: 200, GuildMemberManager: 200, MessageManager: 0, ReactionManager: 0, PresenceManager: 0 }),
   });
   const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN });
-  const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store });
-  const defaults: Record<JobKind, string> = { imagine: config.DEFAULT_IMAGINE_TEMPLATE, img2vid: config.DEFAULT_IMG2VID_TEMPLATE };
+  const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store,
+    runnable: () => jobs.runnable() });
+  const defaults: Record<JobKind, string> = configuredDefaults(config);
   const jobs = new JobService({
     // Read when a command arrives, long after ctx exists.
-    settings: config, templates, pool, scheduler, store, defaults, now: Date.now, shuttingDown: () => shuttingDown,
+    settings: config, templates, pool, scheduler, store, defaults, now: Date.now, keepDays: KEEP_FINISHED_DAYS, shuttingDown: () => shuttingDown,
     announce: (job, position, comfyDown) => delivery.progress(job, comfyDown ? delivery.say('comfy.down', { id: job.id })
       : position <= 1 ? delivery.say('queue.next', { id: job.id }) : delivery.say('queue.position', { id: job.id, position })),
   });
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
     registration: { appId: config.DISCORD_APP_ID, guildId: config.DISCORD_GUILD_ID, dataDir: config.DATA_DIR },
   });
   wireJobEvents({ scheduler, delivery, pool, logger });
-  const defaultsDeps: DefaultsDeps = { pool, templates, logger, defaults, config };
+  const defaultsDeps: DefaultsDeps = { pool, templates, logger, defaults, configured: configuredDefaults(config) };
   void chooseDefaults(defaultsDeps, true);
   pool.on('skipped', (backend, names) => logger.warn({ server: backend.name, nodes: names }, 'ComfyUI described some node types in a shape the bot cannot read; they are left out (templates using them will not fit)'));
   pool.on('down', (backend, error) => logger.warn({ server: backend.name, err: error }, 'ComfyUI server is down; its new jobs go elsewhere'));
@@ -196,8 +198,8 @@ async function main(): Promise<void> {
   }
   if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'picking up jobs from before the restart');
   scheduler.restore(unfinished);
-  // Finished jobs are kept a week (quotas look back an hour); prune hourly so months of uptime stay small.
-  const prune = (): number => store.prune(7 * 24 * 3_600_000);
+  // Pruned hourly, so months of uptime stay small.
+  const prune = (): number => store.prune(KEEP_FINISHED_DAYS * 24 * 3_600_000);
   prune();
   setInterval(prune, 3_600_000).unref();
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JOB_KINDS } from '../jobs/job.js';
 import { WorkflowSchema } from './schemas.js';
 
 /** JSON carries integers exactly only up to 2^53 − 1; ComfyUI's seed max (2^64 − 1) would be rounded. */
@@ -30,8 +31,8 @@ export type ParamSpec = z.infer<typeof ParamSpecSchema>;
 export const TemplateFileSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'use 1–32 lowercase letters, digits, - or _'),
   description: z.string().default(''),
-  /** Which slash command may use it. */
-  command: z.enum(['imagine', 'img2vid']),
+  /** Which kind of job it makes: the slash command (or result button) that may use it. */
+  command: z.enum(JOB_KINDS),
   workflow: WorkflowSchema,
   params: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'parameter names are lowercase identifiers'), ParamSpecSchema),
   /** Output node ids, when the workflow's sinks are custom nodes this project does not know. */

@@ -13,6 +13,8 @@ import { ThrottledEditor } from './progress.js';
 import { DiscordHttpError, type DiscordUploader, type OutgoingUpload } from './uploader.js';
 import { DiscordRest, type MessageRef, type PostedMessage, type RecentMessage } from './rest.js';
 import { describeError, OutputsDroppedError, TooLargeError } from './user-error.js';
+import type { Runnable } from '../service/derive.js';
+import { resultRows } from './result-buttons.js';
 
 /** A message showing a job, and where it is (to edit it later). */
 interface Posted {
@@ -78,6 +80,8 @@ export interface DeliveryOptions {
   retryDelayMs?: number;
   /** Scrubs secrets from text that may carry server output (exception messages) before it is posted. */
   redact?: (text: string) => string;
+  /** Which follow-up jobs some server can run now: their buttons are shown under results. */
+  runnable?: () => Runnable;
   /** The job ledger: where a result goes is written before it is sent, and its message once Discord confirmed it. */
   ledger?: { update(job: Job): void };
 }
@@ -219,12 +223,20 @@ export class Delivery {
         embeds: [buildEmbed(this.options.catalog, job, seconds, prepared.shrunk)],
         attachments: prepared.uploads.map((upload, index) => ({ id: index, filename: upload.name })),
         allowed_mentions: { parse: [] },
+        components: this.resultButtons(job, result),
       };
       const posted = await this.post(job, body, prepared.uploads, 'result');
       if (posted && prepared.companions.length > 0) this.track(this.addCompanions(job, posted, prepared.companions, limit - prepared.bytes - OVERHEAD));
     } finally {
       prepared.dispose();
     }
+  }
+
+  /** Buttons under a result: a row per still picture (its index in the outputs is its attachment's place), one for the job. */
+  private resultButtons(job: Job, result: PromptResult): unknown[] {
+    const runnable = this.options.runnable?.() ?? { img2img: false, upscale: false, img2vid: false };
+    const pictures = result.outputs.flatMap((output, index) => (output.kind === 'image' ? [index] : []));
+    return resultRows({ say: (id, values) => this.say(id, values) }, { id: job.id, fromText: job.kind === 'imagine' }, pictures, runnable);
   }
 
   /** Encodes the GIF companions and adds them to the message already showing the result (best effort). */

@@ -1,4 +1,8 @@
-import { Events, MessageFlags, type AutocompleteInteraction, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type Interaction } from 'discord.js';
+import { Events, MessageFlags, type AutocompleteInteraction, type ButtonInteraction, type Client, type Interaction, type RepliableInteraction } from 'discord.js';
+import { EDIT_MODAL_PREFIX, onEditSubmit, onResultButton } from '../buttons/result.js';
+import { parseResultButton } from '../discord/result-buttons.js';
+import type { Requester } from '../service/jobs.js';
+import { answerPrivately } from './answer-error.js';
 import { commands } from '../commands/index.js';
 import type { CommandDeps } from '../commands/command.js';
 import { requesterOf } from '../discord/caller.js';
@@ -42,40 +46,36 @@ async function route(interaction: Interaction, deps: RouterDeps, autocompleteLim
     await cancelFromButton(interaction, interaction.customId.slice(CANCEL_BUTTON_PREFIX.length), deps);
     return;
   }
+  if (interaction.isButton()) {
+    const button = parseResultButton(interaction.customId);
+    if (button) await guarded(interaction, deps, 'button', button.action === 'animate' ? 'img2vid' : 'imagine', (caller) => onResultButton(interaction, button, deps, caller));
+    return;
+  }
+  if (interaction.isModalSubmit()) {
+    const jobId = interaction.customId.startsWith(EDIT_MODAL_PREFIX) ? interaction.customId.slice(EDIT_MODAL_PREFIX.length) : '';
+    if (/^[a-z0-9]{1,32}$/.test(jobId)) await guarded(interaction, deps, 'edit', 'imagine', (caller) => onEditSubmit(interaction, jobId, deps, caller));
+    return;
+  }
   if (!interaction.isChatInputCommand()) return;
   const command = byName.get(interaction.commandName);
   if (!command) return;
-  try {
-    checkAccess(interaction, deps.access, kindOf(interaction.commandName));
-    await command.execute(interaction, deps, requesterOf(interaction, deps.adminRoleId));
-  } catch (error) {
-    const described = describeError(deps.catalog, error);
-    if (described.reference) deps.logger.error({ err: error, command: interaction.commandName, reference: described.reference }, 'command failed');
-    try {
-      await answerError(interaction, deps, deps.redact(described.text));
-    } catch (replyError) {
-      deps.logger.warn({ err: replyError, command: interaction.commandName }, 'could not tell the member about an error');
-    }
-  }
+  await guarded(interaction, deps, interaction.commandName, kindOf(interaction.commandName), (caller) => command.execute(interaction, deps, caller));
 }
 
-/**
- * Privately. After a public defer (a slow image download), the first message takes the placeholder's visibility:
- * a short note that quotes nothing resolves it, the reason follows privately, and the note is deleted.
- */
-async function answerError(interaction: ChatInputCommandInteraction, deps: RouterDeps, text: string): Promise<void> {
-  const reply = { content: text, allowedMentions: { parse: [] } };
-  if (!interaction.deferred && !interaction.replied) {
-    await interaction.reply({ ...reply, flags: MessageFlags.Ephemeral });
-    return;
+/** Access rules first, then the handler; whatever it throws is answered privately (and logged when unexpected). */
+async function guarded(interaction: RepliableInteraction, deps: RouterDeps, what: string, kind: JobKind | undefined, handle: (caller: Requester) => Promise<void>): Promise<void> {
+  try {
+    checkAccess(interaction, deps.access, kind);
+    await handle(requesterOf(interaction, deps.adminRoleId));
+  } catch (error) {
+    const described = describeError(deps.catalog, error);
+    if (described.reference) deps.logger.error({ err: error, command: what, reference: described.reference }, 'command failed');
+    try {
+      await answerPrivately(interaction, deps.messages, deps.redact(described.text));
+    } catch (replyError) {
+      deps.logger.warn({ err: replyError, command: what }, 'could not tell the member about an error');
+    }
   }
-  if (interaction.ephemeral) {
-    await interaction.editReply(reply);
-    return;
-  }
-  await interaction.editReply({ content: deps.messages.say('refused.note'), allowedMentions: { parse: [] } });
-  await interaction.followUp({ ...reply, flags: MessageFlags.Ephemeral });
-  await interaction.deleteReply();
 }
 
 /** Members the access rules refuse get no choices (not even the names of templates and models); nor do floods. */

@@ -1,4 +1,6 @@
-export type JobKind = 'imagine' | 'img2vid';
+/** What a job makes: a picture from text, a video from a picture, a picture from a picture, a larger picture. */
+export const JOB_KINDS = ['imagine', 'img2vid', 'img2img', 'upscale'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
 
 /**
  * waiting: in the bot's fair queue · submitting: its prompt id is chosen and on its way to ComfyUI ·
@@ -63,6 +65,8 @@ export interface Job {
   recovered?: boolean;
   /** Failed submissions in a row (HTTP 5xx); after a few the job fails instead of retrying forever. */
   submitFailures?: number;
+  /** The result this job was made from (a button under it): that job's id and which of its images (0-based). */
+  parent?: { jobId: string; image: number };
   /** Outputs ComfyUI dropped when it accepted the prompt (a 200 with node_errors), in plain sentences. */
   dropped?: string[];
 }

@@ -75,6 +75,7 @@ export interface NewJob {
   origin: JobOrigin;
   /** An attached image: stored with the job, read back when it is submitted. */
   input?: StoredInput;
+  parent?: { jobId: string; image: number };
 }
 
 /**

@@ -49,6 +49,9 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE jobs ADD COLUMN delivery_target TEXT;
    ALTER TABLE jobs ADD COLUMN delivery_message_id TEXT;
    UPDATE jobs SET interaction_token = '' WHERE state IN ('done', 'failed', 'cancelled');`,
+  // A job made from a result's button names that result: the job and which of its images.
+  `ALTER TABLE jobs ADD COLUMN parent_job TEXT;
+   ALTER TABLE jobs ADD COLUMN parent_image INTEGER;`,
 ];
 
 /**
@@ -92,7 +95,7 @@ interface Row {
   guild_id: string | null; channel_id: string | null; interaction_id: string; interaction_token: string; interaction_at: number;
   attachment_limit: number; state: string; backend: string | null; prompt_id: string | null; vals: string | null; message_id: string | null;
   resubmits: number; created_at: number; submitted_at: number | null; started_at: number | null; finished_at: number | null;
-  delivery_target: string | null; delivery_message_id: string | null;
+  delivery_target: string | null; delivery_message_id: string | null; parent_job: string | null; parent_image: number | null;
 }
 
 /**
@@ -123,15 +126,16 @@ export class JobStore {
     this.statements = {
       insert: this.db.prepare(`INSERT INTO jobs (id, seq, kind, template, params, requester_id, requester_name, guild_id, channel_id,
         interaction_id, interaction_token, interaction_at, attachment_limit, state, backend, prompt_id, vals, message_id, resubmits,
-        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id)
+        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id, parent_job, parent_image)
         VALUES (@id, @seq, @kind, @template, @params, @requester_id, @requester_name, @guild_id, @channel_id, @interaction_id,
         @interaction_token, @interaction_at, @attachment_limit, @state, @backend, @prompt_id, @vals, @message_id, @resubmits,
-        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id)`),
+        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id, @parent_job, @parent_image)`),
       update: this.db.prepare(`UPDATE jobs SET state = @state, backend = @backend, prompt_id = @prompt_id, vals = @vals, message_id = @message_id,
         resubmits = @resubmits, submitted_at = @submitted_at, started_at = @started_at, finished_at = @finished_at, updated_at = @updated_at,
         delivery_target = @delivery_target, delivery_message_id = @delivery_message_id,
         interaction_token = CASE WHEN @state IN ('done', 'failed', 'cancelled') THEN '' ELSE interaction_token END WHERE id = @id`),
       has: this.db.prepare('SELECT 1 FROM jobs WHERE id = ?'),
+      get: this.db.prepare('SELECT * FROM jobs WHERE id = ?'),
       insertInput: this.db.prepare('INSERT OR REPLACE INTO inputs (job_id, bytes, extension) VALUES (?, ?, ?)'),
       input: this.db.prepare('SELECT bytes, extension FROM inputs WHERE job_id = ?'),
       deleteInput: this.db.prepare('DELETE FROM inputs WHERE job_id = ?'),
@@ -181,7 +185,7 @@ export class JobStore {
       this.statements.insert.run({ ...this.columns(job), seq: ++this.seq, kind: job.kind, template: job.template, params: JSON.stringify(job.params),
         requester_id: job.requester.id, requester_name: job.requester.name, guild_id: job.origin.guildId, channel_id: job.origin.channelId,
         interaction_id: job.origin.interactionId, interaction_token: job.origin.interactionToken, interaction_at: job.origin.interactionAt,
-        attachment_limit: job.origin.attachmentLimit, created_at: job.createdAt });
+        attachment_limit: job.origin.attachmentLimit, created_at: job.createdAt, parent_job: job.parent?.jobId ?? null, parent_image: job.parent?.image ?? null });
       if (input) this.statements.insertInput.run(job.id, input.bytes, input.extension);
     })();
   }
@@ -232,6 +236,12 @@ export class JobStore {
   /** True when a job with this id is in the ledger (finished ones included, until pruned). */
   has(jobId: string): boolean {
     return this.statements.has.get(jobId) !== undefined;
+  }
+
+  /** A job in any state (finished ones until pruned): what a result's buttons are built from. */
+  get(jobId: string): Job | undefined {
+    const row = this.statements.get.get(jobId) as Row | undefined;
+    return row ? toJob(row) : undefined;
   }
 
   input(jobId: string): StoredInput | undefined {
@@ -315,5 +325,6 @@ function toJob(row: Row): Job {
   if (row.finished_at !== null) job.finishedAt = row.finished_at;
   if (row.delivery_target) job.deliveryTarget = row.delivery_target;
   if (row.delivery_message_id) job.deliveryMessageId = row.delivery_message_id;
+  if (row.parent_job !== null) job.parent = { jobId: row.parent_job, image: row.parent_image ?? 0 };
   return job;
 }

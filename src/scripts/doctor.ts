@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ComfyConfigSchema, loadConfigOrExit } from '../config.js';
+import { ComfyConfigSchema, configuredDefaults, loadConfigOrExit } from '../config.js';
 import { ComfyClient } from '../comfy/client.js';
 import { serverFromSettings } from '../comfy/connection.js';
 import { checkTemplateAgainstServer, resolveServerDefaults } from '../comfy/template-check.js';
@@ -45,7 +45,7 @@ try {
   if (infos.length > 0) {
     const fitness = (template: Template) => (infos.some((info) => checkTemplateAgainstServer(template, info).length === 0) ? 'fits' as const : 'unfit' as const);
     const missing = (template: Template) => checkTemplateAgainstServer(template, infos[0] ?? {}).map((problem) => problem.message);
-    for (const [kind, configured] of [['imagine', config.DEFAULT_IMAGINE_TEMPLATE], ['img2vid', config.DEFAULT_IMG2VID_TEMPLATE]] as const) {
+    for (const [kind, configured] of Object.entries(configuredDefaults(config))) {
       const choice = chooseDefault(kind, configured, templates, fitness, missing);
       process.stdout.write(`${choice.reason ? '!' : '✔'} default /${kind} template: ${choice.name}${choice.reason ? ` (${choice.reason})` : ''}\n`);
     }

@@ -9,6 +9,7 @@ import type { CancelOutcome, Scheduler } from '../jobs/scheduler.js';
 import type { JobStore } from '../jobs/store.js';
 import { administers, canManage, canSee, type Caller } from '../policy/admin.js';
 import { RateLimiter } from '../policy/rate-limit.js';
+import { deriveJob, paramsFor, type FollowUp, type Runnable } from './derive.js';
 import { findBannedWord } from '../policy/banned-words.js';
 import { InProgress } from '../policy/in-progress.js';
 import { checkQuota } from '../policy/quota.js';
@@ -37,6 +38,8 @@ export interface SubmitRequest {
   reply: ReplyTarget;
   /** The slow part of an input image (its download), run only once every cheap check has passed. */
   fetchInput?: () => Promise<InputImage>;
+  /** The result this job is made from (a button under it). */
+  parent?: { jobId: string; image: number };
   /** The slow checks are taking a while: the caller must answer the member now (Discord waits 3 s at most). */
   whenSlow: () => Promise<void>;
   /** Every check passed: the caller's public answer must exist before the job is queued and shown. */
@@ -69,7 +72,9 @@ export interface JobServiceDeps {
   templates: ReadonlyMap<string, Template>;
   pool: Pick<ComfyPool, 'fitness' | 'describeMissing' | 'refreshStale' | 'comboValues' | 'anyUp' | 'queueRemaining' | 'size' | 'labelOf'>;
   scheduler: Scheduler<PromptResult>;
-  store: Pick<JobStore, 'recentByRequester' | 'recentByGuild' | 'recentInDms'>;
+  store: Pick<JobStore, 'recentByRequester' | 'recentByGuild' | 'recentInDms' | 'get'>;
+  /** How long finished jobs stay in the ledger (what a result's buttons can still reach). */
+  keepDays: number;
   /** The template each command uses when none is named (chosen from what the servers can run). */
   defaults: Readonly<Record<JobKind, string>>;
   now: () => number;
@@ -190,6 +195,44 @@ export class JobService {
     return spec && node ? pool.comboValues(node.class_type, spec.input).catch(() => []) : [];
   }
 
+  /** The job behind a result's button, finished or not; a sentence when the ledger no longer has it. */
+  result(jobId: string): Job {
+    const job = this.deps.scheduler.get(jobId) ?? this.deps.store.get(jobId);
+    if (!job) throw new UserError('result.gone', { days: this.deps.keepDays });
+    return job;
+  }
+
+  /**
+   * A job made from a result's button: the same checks, limits and queue as a command. `fetchPicture` downloads
+   * the result's picture (the button's image), for the follow-ups that start from it.
+   */
+  async fromResult(request: Omit<SubmitRequest, 'kind' | 'template' | 'params' | 'fetchInput' | 'parent'> & {
+    action: FollowUp; jobId: string; image: number; fetchPicture: () => Promise<InputImage>; edit?: { prompt: string; negative: string };
+  }): Promise<Job> {
+    const parent = this.result(request.jobId);
+    if ((request.action === 'reroll' || request.action === 'edit') && parent.kind !== 'imagine') throw new UserError('result.fromText', { id: parent.id });
+    const derived = deriveJob(parent, request.action, request.edit);
+    const template = this.template(derived.kind, derived.template ?? this.deps.defaults[derived.kind]);
+    return this.submit({
+      ...request, kind: derived.kind, template: template.name, params: paramsFor(template.params, derived.params, !derived.usesPicture),
+      parent: { jobId: parent.id, image: request.image }, ...(derived.usesPicture ? { fetchInput: request.fetchPicture } : {}),
+    });
+  }
+
+  /** Delete under a result: its requester, or an admin of the server it was made in. */
+  mayDelete(caller: Caller, jobId: string): boolean {
+    return canManage(this.result(jobId), caller);
+  }
+
+  /** Which follow-ups some server can run now (their default template fits): the buttons shown under results. */
+  runnable(): Runnable {
+    const fits = (kind: JobKind): boolean => {
+      const template = this.deps.templates.get(this.deps.defaults[kind]);
+      return template !== undefined && template.command === kind && this.deps.pool.fitness(template) !== 'unfit';
+    };
+    return { img2img: fits('img2img'), upscale: fits('upscale'), img2vid: fits('img2vid') };
+  }
+
   /** The synchronous checks; holds the member's quota slot (returns its release) so concurrent commands see it. */
   private admit(request: SubmitRequest, template: Template): () => void {
     const { settings } = this.deps;
@@ -253,7 +296,7 @@ export class JobService {
     const { requester, reply } = request;
     const job = scheduler.enqueue({
       kind: request.kind, template: template.name, params: request.params, ...(image ? { input: image } : {}),
-      requester: { id: requester.userId, name: requester.name },
+      requester: { id: requester.userId, name: requester.name }, ...(request.parent ? { parent: request.parent } : {}),
       origin: {
         guildId: requester.guildId, channelId: requester.channelId,
         interactionId: reply.interactionId, interactionToken: reply.interactionToken,

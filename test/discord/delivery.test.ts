@@ -70,7 +70,9 @@ describe('Delivery', () => {
     expect(await delivery(discord, outputs).complete(jobOf(), { promptId: 'p', outputs: [file('out.png')], cached: false })).toBe('done');
     expect(discord.calls).toHaveLength(1);
     expect(discord.calls[0]).toMatchObject({ method: 'PATCH', route: '/webhooks/1/tok/messages/@original', files: ['out.png'] });
-    expect(discord.calls[0]?.body).toMatchObject({ allowed_mentions: { parse: [] }, components: [] });
+    expect(discord.calls[0]?.body).toMatchObject({ allowed_mentions: { parse: [] } });
+    // No follow-up template is runnable here: only the job's own row (reroll, edit, delete) is shown.
+    expect(discord.calls[0]?.body.components).toEqual([{ type: 1, components: ['reroll', 'edit', 'delete'].map((action) => expect.objectContaining({ custom_id: `job:${action}:job1:0` })) }]);
     expect(outputs.done).toEqual(['job1']);
   });
 

@@ -61,7 +61,7 @@ describe('JobStore', () => {
   it('creates the database on first start, in WAL mode, at the latest schema', async () => {
     const path = await dbPath();
     const store = new JobStore(path);
-    expect(store.schemaVersion).toBe(2);
+    expect(store.schemaVersion).toBe(3);
     store.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -195,11 +195,22 @@ describe('JobStore', () => {
     store.close();
     const raw = new Database(path);
     raw.exec(`ALTER TABLE jobs DROP COLUMN delivery_target; ALTER TABLE jobs DROP COLUMN delivery_message_id;
+      ALTER TABLE jobs DROP COLUMN parent_job; ALTER TABLE jobs DROP COLUMN parent_image;
       UPDATE jobs SET state = 'done' WHERE id = 'old'`);
     raw.pragma('user_version = 1');
     raw.close();
     new JobStore(path).close();
     expect([tokenOf(path, 'old'), tokenOf(path, 'live')]).toEqual(['', 't-live']);
+  });
+
+  it('reads back a finished job with the result it was made from', async () => {
+    const path = await dbPath();
+    const store = new JobStore(path);
+    cleanups.push(() => store.close());
+    store.insert({ ...job('child'), parent: { jobId: 'mother', image: 2 } });
+    store.update({ ...job('child'), state: 'done', values: { prompt: 'x', seed: 7 } });
+    expect(store.get('child')).toMatchObject({ state: 'done', parent: { jobId: 'mother', image: 2 }, values: { seed: 7 } });
+    expect(store.get('nobody')).toBeUndefined();
   });
 
   it('keeps where a delivery went across a reopen, and knows which ids it holds', async () => {

@@ -83,6 +83,10 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
   /** Interaction tokens whose reply a moderator deleted: editing it answers 404 Unknown Message. */
   readonly deletedOriginals = new Set<string>();
   readonly forbiddenChannels = new Set<string>();
+  /** Messages the bot deleted (DELETE /channels/:id/messages/:id), by id. */
+  readonly deletedMessages = new Set<string>();
+  /** Modals the bot opened (interaction callback type 9), by the interaction token they answered. */
+  readonly modals = new Map<string, { custom_id: string; title: string; components: Array<{ components: Array<{ custom_id: string; value?: string; label?: string }> }> }>();
   readonly validToken: string;
   private readonly served = new Map<string, { bytes: Buffer; contentType: string }>();
   /** A channel per other guild, and per member's DM (`dm:<user id>`), that interactions came from. */
@@ -171,6 +175,33 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     const { id: _id, type: _type, ...buttonData } = data;
     this.dispatch('INTERACTION_CREATE', { ...rest, message, data: buttonData });
     return { id: payload.id, token: payload.token };
+  }
+
+  /** Dispatches a click on a button of any message the bot sent (a channel post, a reply); returns its id and token. */
+  press(message: StoredMessage, customId: string, user: FakeUser, where: Where = {}) {
+    const payload = interactionPayload(3, {
+      appId: this.appId, ...this.place(where, user), user, attachmentSizeLimit: this.options.attachmentSizeLimit ?? 10 * 1024 * 1024,
+    }, { custom_id: customId, component_type: 2 });
+    const { data, ...rest } = payload;
+    const { id: _id, type: _type, ...buttonData } = data;
+    this.dispatch('INTERACTION_CREATE', { ...rest, message: this.wire(message), data: buttonData });
+    return { id: payload.id, token: payload.token };
+  }
+
+  /** Dispatches a modal's submission with the text of each field; returns its id and token. */
+  submitModal(customId: string, fields: Record<string, string>, user: FakeUser, where: Where = {}) {
+    const payload = interactionPayload(5, {
+      appId: this.appId, ...this.place(where, user), user, attachmentSizeLimit: this.options.attachmentSizeLimit ?? 10 * 1024 * 1024,
+    }, { custom_id: customId, components: Object.entries(fields).map(([id, value]) => ({ type: 1, components: [{ type: 4, custom_id: id, value }] })) });
+    const { data, ...rest } = payload;
+    const { id: _id, type: _type, ...modalData } = data;
+    this.dispatch('INTERACTION_CREATE', { ...rest, data: modalData });
+    return { id: payload.id, token: payload.token };
+  }
+
+  /** The message with this id wherever it is (a channel post or an interaction's reply). */
+  message(id: string): StoredMessage | undefined {
+    return [...this.channelMessages, ...this.originals.values()].find((message) => message.id === id);
   }
 
   dispatch(type: string, data: unknown): void {
@@ -292,6 +323,7 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       if (this.expiredTokens.has(token)) return respond(404, { message: 'Unknown interaction', code: 10062 });
       const callback = json as { type: number; data?: Record<string, unknown> };
       if (callback.type === 4 || callback.type === 5) this.originals.set(token, this.store(this.channelId, callback.data ?? {}, files));
+      if (callback.type === 9) this.modals.set(token, callback.data as never);
       return respond(204);
     }
     if ((match = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(path))) {
@@ -333,6 +365,14 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       const [, channelId, id] = match;
       const found = [...this.channelMessages, ...this.originals.values()].find((message) => message.id === id && message.channelId === channelId);
       return found ? respond(200, this.wire(found)) : respond(404, { message: 'Unknown Message', code: 10008 });
+    }
+    if ((match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path)) && method === 'DELETE') {
+      if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
+      const [, channelId, id] = match;
+      const found = this.message(id as string);
+      if (!found || found.channelId !== channelId || this.deletedMessages.has(id as string)) return respond(404, { message: 'Unknown Message', code: 10008 });
+      this.deletedMessages.add(id as string);
+      return respond(204);
     }
     if ((match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path)) && method === 'PATCH') {
       if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });

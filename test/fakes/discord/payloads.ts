@@ -57,7 +57,7 @@ export interface InteractionContext {
   attachmentSizeLimit: number;
 }
 
-export function interactionPayload(type: 2 | 3 | 4, context: InteractionContext, data: Record<string, unknown>) {
+export function interactionPayload(type: 2 | 3 | 4 | 5, context: InteractionContext, data: Record<string, unknown>) {
   const where = context.guildId === null ? dmFields(context) : guildFields(context, context.guildId);
   return {
     id: snowflake(), application_id: context.appId, type, token: `tok-${snowflake()}`, version: 1, channel_id: context.channelId, ...where,

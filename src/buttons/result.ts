@@ -1,0 +1,75 @@
+import {
+  ActionRowBuilder, MessageFlags, ModalBuilder, TextInputBuilder, TextInputStyle, type ButtonInteraction, type ModalSubmitInteraction, type RepliableInteraction,
+} from 'discord.js';
+import type { InputImage } from '../comfy/runner.js';
+import type { CommandDeps } from '../commands/command.js';
+import { UserError } from '../discord/user-error.js';
+import type { ResultButton } from '../discord/result-buttons.js';
+import type { Requester } from '../service/jobs.js';
+import type { FollowUp } from '../service/derive.js';
+
+const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
+export const EDIT_MODAL_PREFIX = 'edit:';
+
+/** The public reply of a job started from a component: deferred only once the job service accepts it. */
+function followUpJob(interaction: RepliableInteraction, deps: CommandDeps, caller: Requester, request: {
+  action: FollowUp; jobId: string; image: number; edit?: { prompt: string; negative: string }; fetchPicture: () => Promise<InputImage>;
+}) {
+  const defer = async (): Promise<void> => {
+    if (!interaction.deferred) await interaction.deferReply();
+  };
+  return deps.jobs.fromResult({
+    ...request, requester: caller,
+    reply: { interactionId: interaction.id, interactionToken: interaction.token, attachmentLimit: interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT },
+    whenSlow: defer, beforeQueue: defer,
+  });
+}
+
+/**
+ * A button under a result. Everything but its action, job and picture comes from the ledger, so it works on
+ * results from before a restart. The picture is read back from the message the button is on: its attachments
+ * are the job's outputs in order (a GIF made beside an animation comes after them).
+ */
+export async function onResultButton(interaction: ButtonInteraction, button: ResultButton, deps: CommandDeps, caller: Requester): Promise<void> {
+  const { jobs, messages } = deps;
+  if (button.action === 'delete') {
+    if (!jobs.mayDelete(caller, button.jobId)) throw new UserError('result.notYours', { id: button.jobId });
+    await interaction.message.delete();
+    await interaction.reply({ content: messages.say('result.deleted', { id: button.jobId }), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+    return;
+  }
+  if (button.action === 'edit') {
+    await interaction.showModal(editModal(deps, button.jobId));
+    return;
+  }
+  const fetchPicture = () => {
+    const attachment = [...interaction.message.attachments.values()][button.image];
+    if (!attachment) throw new UserError('result.noPicture', { image: button.image + 1, id: button.jobId });
+    return deps.fetchImage({ url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType });
+  };
+  await followUpJob(interaction, deps, caller, { action: button.action, jobId: button.jobId, image: button.image, fetchPicture });
+}
+
+/** The Edit button's form: the prompt and negative, filled in with the job's own. */
+function editModal({ jobs, messages }: CommandDeps, jobId: string): ModalBuilder {
+  const job = jobs.result(jobId);
+  if (job.kind !== 'imagine') throw new UserError('result.fromText', { id: jobId });
+  const words = { ...job.params, ...job.values };
+  const field = (id: 'prompt' | 'negative', label: string, required: boolean) => {
+    const input = new TextInputBuilder().setCustomId(id).setLabel(label).setStyle(TextInputStyle.Paragraph).setRequired(required).setMaxLength(4000);
+    const value = words[id];
+    if (typeof value === 'string' && value !== '') input.setValue(value.slice(0, 4000));
+    return new ActionRowBuilder<TextInputBuilder>().addComponents(input);
+  };
+  return new ModalBuilder().setCustomId(`${EDIT_MODAL_PREFIX}${jobId}`).setTitle(messages.say('edit.title'))
+    .addComponents(field('prompt', messages.say('edit.prompt'), true), field('negative', messages.say('edit.negative'), false));
+}
+
+/** The Edit form sent back: a new job with the new words and everything else (seed included) as before. */
+export async function onEditSubmit(interaction: ModalSubmitInteraction, jobId: string, deps: CommandDeps, caller: Requester): Promise<void> {
+  const edit = { prompt: interaction.fields.getTextInputValue('prompt'), negative: interaction.fields.getTextInputValue('negative') };
+  await followUpJob(interaction, deps, caller, {
+    action: 'edit', jobId, image: 0, edit,
+    fetchPicture: () => Promise.reject(new Error('an edit starts from the words, not a picture')),
+  });
+}
