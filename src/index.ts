@@ -11,6 +11,7 @@ import { JobService } from './service/jobs.js';
 import { DiscordUploader } from './discord/uploader.js';
 import { wireJobEvents } from './discord/job-events.js';
 import { en, messagesOf } from './discord/messages.js';
+import { queuedText } from './discord/job-status.js';
 import { fetchInputImage } from './discord/input-image.js';
 import { loadEnvFile } from './env.js';
 import { bindEvents } from './events/index.js';
@@ -32,7 +33,6 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
-/** Chooses each command's default template from what the servers can run, and says so in the log. */
 interface DefaultsDeps {
   pool: ComfyPool;
   templates: ReadonlyMap<string, Template>;
@@ -42,6 +42,7 @@ interface DefaultsDeps {
   configured: Readonly<Record<JobKind, string>>;
 }
 
+/** Chooses each kind's default template from what the servers can run, and says so in the log. */
 async function chooseDefaults(ctx: DefaultsDeps, refresh: boolean): Promise<void> {
   if (refresh) await ctx.pool.refreshCatalogs();
   if (!ctx.pool.anyCatalogKnown) {
@@ -106,20 +107,19 @@ async function main(): Promise<void> {
     // The bot needs no member, user or message history: keep discord.js's caches small over months of traffic.
     makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, UserManager: 200, GuildMemberManager: 200, MessageManager: 0, ReactionManager: 0, PresenceManager: 0 }),
   });
+  const messages = messagesOf(en);
+  // Set on SIGTERM/SIGINT: new jobs are refused while deliveries finish.
+  let shuttingDown = false;
   const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN });
   const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store,
     runnable: () => jobs.runnable() });
   const defaults: Record<JobKind, string> = configuredDefaults(config);
   const jobs = new JobService({
-    // Read when a command arrives, long after ctx exists.
     settings: config, templates, pool, scheduler, store, defaults, now: Date.now, keepDays: KEEP_FINISHED_DAYS, shuttingDown: () => shuttingDown,
-    announce: (job, position, comfyDown) => delivery.progress(job, comfyDown ? delivery.say('comfy.down', { id: job.id })
-      : position <= 1 ? delivery.say('queue.next', { id: job.id }) : delivery.say('queue.position', { id: job.id, position })),
+    announce: (job, position, comfyDown) => delivery.progress(job, queuedText(messages, job.id, position, comfyDown)),
   });
-  // Set on SIGTERM/SIGINT: new jobs are refused while deliveries finish.
-  let shuttingDown = false;
   bindEvents(client, {
-    jobs, messages: messagesOf(en), catalog: en, logger, redact, now: Date.now, adminRoleId: config.ADMIN_ROLE_ID,
+    jobs, messages, catalog: en, logger, redact, now: Date.now, adminRoleId: config.ADMIN_ROLE_ID,
     fetchImage: (attachment) => fetchInputImage(attachment, { maxBytes: config.MAX_INPUT_IMAGE_BYTES, maxSide: config.MAX_INPUT_IMAGE_SIDE, allowedHosts: config.DISCORD_ATTACHMENT_HOSTS }),
     access: {
       dms: config.ALLOW_DMS, guilds: config.ALLOWED_GUILD_IDS, channels: config.ALLOWED_CHANNEL_IDS, roles: config.ALLOWED_ROLE_IDS,
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     },
     registration: { appId: config.DISCORD_APP_ID, guildId: config.DISCORD_GUILD_ID, dataDir: config.DATA_DIR },
   });
-  wireJobEvents({ scheduler, delivery, pool, logger });
+  wireJobEvents({ scheduler, delivery, pool, logger, messages });
   const defaultsDeps: DefaultsDeps = { pool, templates, logger, defaults, configured: configuredDefaults(config) };
   void chooseDefaults(defaultsDeps, true);
   pool.on('skipped', (backend, names) => logger.warn({ server: backend.name, nodes: names }, 'ComfyUI described some node types in a shape the bot cannot read; they are left out (templates using them will not fit)'));

@@ -5,6 +5,17 @@ const promptId = z.string();
 const ts = z.number().optional();
 
 /** The websocket JSON events the bot understands, as ComfyUI sends them (v0.3.64 shapes and later). */
+/** The same shapes arrive on the websocket and inside a history entry's `status.messages`. */
+export const ExecutionErrorSchema = z.looseObject({
+  prompt_id: promptId,
+  node_id: z.string(),
+  node_type: z.string(),
+  exception_message: z.string(),
+  exception_type: z.string(),
+  timestamp: ts,
+});
+export const ExecutionInterruptedSchema = z.looseObject({ prompt_id: promptId, node_id: z.string().nullable().optional(), node_type: z.string().nullable().optional(), timestamp: ts });
+
 export const ComfyEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('status'),
@@ -26,21 +37,8 @@ export const ComfyEventSchema = z.discriminatedUnion('type', [
     data: z.looseObject({ node: z.string(), display_node: z.string().optional(), output: NodeOutputSchema.nullable(), prompt_id: promptId }),
   }),
   z.object({ type: z.literal('execution_success'), data: z.looseObject({ prompt_id: promptId, timestamp: ts }) }),
-  z.object({
-    type: z.literal('execution_error'),
-    data: z.looseObject({
-      prompt_id: promptId,
-      node_id: z.string(),
-      node_type: z.string(),
-      exception_message: z.string(),
-      exception_type: z.string(),
-      timestamp: ts,
-    }),
-  }),
-  z.object({
-    type: z.literal('execution_interrupted'),
-    data: z.looseObject({ prompt_id: promptId, node_id: z.string().nullable().optional(), node_type: z.string().nullable().optional(), timestamp: ts }),
-  }),
+  z.object({ type: z.literal('execution_error'), data: ExecutionErrorSchema }),
+  z.object({ type: z.literal('execution_interrupted'), data: ExecutionInterruptedSchema }),
 ]);
 export type ComfyEvent = z.infer<typeof ComfyEventSchema>;
 

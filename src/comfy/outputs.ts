@@ -54,8 +54,10 @@ export function collectOutputs(outputs: Record<string, NodeOutput | null>, nodeO
       for (const item of value) {
         const parsed = FileRefSchema.safeParse(item);
         if (!parsed.success) continue;
-        const { fullpath: _serverPath, workflow: _sideFile, ...file } = parsed.data as FileRef & { fullpath?: unknown; workflow?: unknown };
-        files.push({ ...file, nodeId, key, kind: kindOf(file.filename, animated || key === 'gifs') });
+        // Only what the bot uses: a server's full path or a side file named in the entry are never passed on.
+        const { filename, subfolder, type, format } = parsed.data;
+        const file: FileRef = { filename, subfolder, type, ...(format !== undefined ? { format } : {}) };
+        files.push({ ...file, nodeId, key, kind: kindOf(filename, animated || key === 'gifs') });
       }
     }
   }

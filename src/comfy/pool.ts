@@ -87,8 +87,11 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
     return this.get(name).label;
   }
 
+  /** The server a job is on (the first when the job predates server names); the runner is its only reader. */
   get(name: string | undefined): Backend {
-    return this.backends.find((backend) => backend.name === name) ?? (this.backends[0] as Backend);
+    const found = this.backends.find((backend) => backend.name === name) ?? this.backends[0];
+    if (!found) throw new Error('the pool has no servers (COMFYUI_URL lists none)');
+    return found;
   }
 
   /**

@@ -18,7 +18,6 @@ export const WorkflowNodeSchema = z.looseObject({
   _meta: z.looseObject({ title: z.string().optional() }).optional(),
 });
 export const WorkflowSchema = z.record(z.string(), WorkflowNodeSchema);
-export type WorkflowNode = z.infer<typeof WorkflowNodeSchema>;
 export type Workflow = z.infer<typeof WorkflowSchema>;
 
 const NodeErrorItemSchema = z.looseObject({

@@ -1,6 +1,6 @@
 import type { ComfyClient } from './client.js';
 import { ExecutionFailedError, ExecutionInterruptedError, PromptLostError } from './errors.js';
-import type { ComfyEvent } from './events.js';
+import { ExecutionErrorSchema, ExecutionInterruptedSchema, type ComfyEvent } from './events.js';
 import { collectOutputs, type OutputFile } from './outputs.js';
 import type { HistoryEntry, NodeOutput } from './schemas.js';
 import type { ComfySocket } from './socket.js';
@@ -265,17 +265,17 @@ export class PromptWatcher {
   private finishFromHistory(entry: Tracked, history: HistoryEntry): void {
     const messages = history.status?.messages ?? [];
     const find = (type: string): Record<string, unknown> | undefined => messages.find(([name]) => name === type)?.[1];
-    const failure = find('execution_error');
-    if (failure) {
-      const text = (key: string): string => (typeof failure[key] === 'string' ? (failure[key] as string) : '');
-      this.settle(entry, new ExecutionFailedError(entry.promptId, text('node_id'), text('node_type'), text('exception_type'), text('exception_message')));
+    const rawFailure = find('execution_error');
+    if (rawFailure) {
+      // Lenient: a failure whose fields cannot be read is still a failure, named as well as it can be.
+      const failure = ExecutionErrorSchema.partial().safeParse(rawFailure).data ?? {};
+      this.settle(entry, new ExecutionFailedError(entry.promptId, failure.node_id ?? '', failure.node_type ?? '', failure.exception_type ?? '', failure.exception_message ?? ''));
       return;
     }
-    const interrupted = find('execution_interrupted');
-    if (interrupted || history.status?.status_str === 'error') {
-      const nodeType = typeof interrupted?.['node_type'] === 'string' ? interrupted['node_type'] : null;
-      const nodeId = typeof interrupted?.['node_id'] === 'string' ? interrupted['node_id'] : null;
-      this.settle(entry, new ExecutionInterruptedError(entry.promptId, nodeId, nodeType));
+    const rawInterrupted = find('execution_interrupted');
+    if (rawInterrupted || history.status?.status_str === 'error') {
+      const interrupted = ExecutionInterruptedSchema.partial().safeParse(rawInterrupted ?? {}).data ?? {};
+      this.settle(entry, new ExecutionInterruptedError(entry.promptId, interrupted.node_id ?? null, interrupted.node_type ?? null));
       return;
     }
     const prompt = history.prompt[2];

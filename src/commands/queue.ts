@@ -1,6 +1,6 @@
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
 import type { Messages } from '../discord/messages.js';
-import { progressBar } from '../discord/progress.js';
+import { stateText } from '../discord/job-status.js';
 import type { Job } from '../jobs/job.js';
 import type { QueueView } from '../service/jobs.js';
 import type { Command } from './command.js';
@@ -12,22 +12,14 @@ function age(ms: number): string {
   return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
 
-function progressText({ say }: Messages, job: Job): string {
-  const progress = job.progress;
-  if (job.state === 'delivering') return say('queue.state.uploading');
-  if (progress?.phase === 'sampling' && progress.max) return `${progressBar(progress.value ?? 0, progress.max)} ${progress.value}/${progress.max}`;
-  if (progress?.phase === 'queued') return say('queue.state.comfyQueue', { position: progress.position ?? 1 });
-  return say(job.state === 'running' ? 'queue.state.running' : 'queue.state.sent');
-}
-
 /** The caller's view of the queue as lines: running jobs, then waiting ones with their place, then ComfyUI's own. */
-export function renderQueue(messages: Messages, callerId: string, view: QueueView): string {
+function renderQueue(messages: Messages, callerId: string, view: QueueView): string {
   const { say } = messages;
   const mine = (job: Job) => (job.requester.id === callerId ? say('queue.mine') : '');
   const lines: string[] = [];
   for (const { job, server } of view.running) {
     const where = server ? say('queue.server', { server }) : '';
-    lines.push(say('queue.running', { id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), progress: `${progressText(messages, job)}${where}`, age: age(view.now - job.createdAt) }));
+    lines.push(say('queue.running', { id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), progress: `${stateText(messages, job)}${where}`, age: age(view.now - job.createdAt) }));
   }
   if (view.waiting.length > 0) {
     lines.push(say('queue.waitingHeader'));
@@ -46,9 +38,9 @@ export function renderQueue(messages: Messages, callerId: string, view: QueueVie
 export const queue = {
   data: new SlashCommandBuilder().setName('queue').setDescription('Show the jobs running and waiting').toJSON(),
   async execute(interaction, { jobs, messages }, caller) {
-    // Asked before deferring, so a refusal (asking too often) stays private and costs no ComfyUI request.
-    const view = jobs.queue(caller);
+    // Before deferring, so a refusal (asking too often) is answered at once and costs no ComfyUI request.
+    jobs.admitQueueAsk(caller);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    await interaction.editReply({ content: renderQueue(messages, caller.userId, await view), allowedMentions: { parse: [] } });
+    await interaction.editReply({ content: renderQueue(messages, caller.userId, await jobs.queue(caller)), allowedMentions: { parse: [] } });
   },
 } satisfies Command;

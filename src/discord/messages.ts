@@ -72,11 +72,11 @@ export const en = {
   'access.channel': 'This bot works in {channels}.',
   'access.role': '{command} is for members with {roles}.',
   'access.dm': 'This bot only works in servers, not in direct messages.',
-  'quota.cooldown': 'Please wait a moment between jobs: you can start another {when}.',
-  'quota.hourly': 'You have reached {limit} jobs this hour; you can start another {when}.',
-  'quota.guildHourly': 'This server has reached its {limit} jobs this hour; the next one can start {when}.',
+  'quota.cooldown': 'Please wait a moment between jobs: you can start another <t:{at}:R>.',
+  'quota.hourly': 'You have reached {limit} jobs this hour; you can start another <t:{at}:R>.',
+  'quota.guildHourly': 'This server has reached its {limit} jobs this hour; the next one can start <t:{at}:R>.',
   'quota.guildWaiting': 'This server already has {limit} jobs waiting. Please try again when some have finished.',
-  'quota.dmHourly': 'Direct messages have reached their {limit} jobs this hour; the next one can start {when}.',
+  'quota.dmHourly': 'Direct messages have reached their {limit} jobs this hour; the next one can start <t:{at}:R>.',
   'quota.dmWaiting': 'Direct messages already have {limit} jobs waiting. Please try again when some have finished.',
   'input.banned': 'That prompt contains a word this server does not allow ("{word}"). Please rephrase it.',
   'bot.restarting': 'The bot is restarting; please try again in a minute.',
@@ -110,7 +110,7 @@ export const en = {
   'cancel.stopping': 'Cancelling job `{id}`: it was on its way to ComfyUI and will be stopped there as soon as ComfyUI has it.',
   'cancel.all': 'Cancelled {count} job(s) in this server.',
   'cancel.allForbidden': 'Only members with Manage Server may cancel everything.',
-  'cancel.allForbiddenRole': 'Only members with Manage Server or the {role} role may cancel everything.',
+  'cancel.allForbiddenRole': 'Only members with Manage Server or the <@&{role}> role may cancel everything.',
 } as const;
 
 export type MessageId = keyof typeof en;

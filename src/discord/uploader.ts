@@ -1,8 +1,12 @@
+import { z } from 'zod';
 import { clip } from '../secrets.js';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
+
+/** Discord's error body (`{ code, message }`), read leniently: a proxy's HTML page is an error too. */
+const DiscordErrorBodySchema = z.looseObject({ code: z.coerce.number().int().catch(0), message: z.string().optional().catch(undefined) }).catch({ code: 0, message: undefined });
 
 /** A file to send: opened anew on every attempt, so a retry streams it again instead of keeping it in memory. */
 export interface OutgoingUpload {
@@ -86,8 +90,8 @@ export class DiscordUploader {
       }
       const data: unknown = text ? safeJson(text) : undefined;
       if (response.statusCode >= 400) {
-        const { code, message } = (data ?? {}) as { code?: number; message?: string };
-        throw new DiscordHttpError(response.statusCode, Number(code ?? 0), message ?? clip(text, 200), route.replace(/\/webhooks\/(\d+)\/[^/]+/, '/webhooks/$1/:token'));
+        const { code, message } = DiscordErrorBodySchema.parse(data ?? {});
+        throw new DiscordHttpError(response.statusCode, code, message ?? clip(text, 200), route.replace(/\/webhooks\/(\d+)\/[^/]+/, '/webhooks/$1/:token'));
       }
       return data;
     }

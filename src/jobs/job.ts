@@ -7,7 +7,8 @@ export type JobKind = (typeof JOB_KINDS)[number];
  * submitted: inside ComfyUI (pending there) · running: ComfyUI runs it · delivering: outputs are on their way
  * to Discord · then one of done, failed, cancelled.
  */
-export type JobState = 'waiting' | 'submitting' | 'submitted' | 'running' | 'delivering' | 'done' | 'failed' | 'cancelled';
+export const JOB_STATES = ['waiting', 'submitting', 'submitted', 'running', 'delivering', 'done', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
 
 export interface Requester {
   id: string;

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Job, JobState } from './job.js';
+import { z } from 'zod';
+import { JOB_KINDS, JOB_STATES, type Job, type JobState } from './job.js';
 
 /** Bytes of an image a member attached, kept with the job until it is done. */
 export interface StoredInput {
@@ -90,13 +91,21 @@ interface Columns {
 
 const ACTIVE: readonly JobState[] = ['waiting', 'submitting', 'submitted', 'running', 'delivering'];
 
-interface Row {
-  id: string; kind: string; template: string; params: string; requester_id: string; requester_name: string;
-  guild_id: string | null; channel_id: string | null; interaction_id: string; interaction_token: string; interaction_at: number;
-  attachment_limit: number; state: string; backend: string | null; prompt_id: string | null; vals: string | null; message_id: string | null;
-  resubmits: number; created_at: number; submitted_at: number | null; started_at: number | null; finished_at: number | null;
-  delivery_target: string | null; delivery_message_id: string | null; parent_job: string | null; parent_image: number | null;
-}
+const text = z.string();
+const maybeText = z.string().nullable();
+const maybeTime = z.number().nullable();
+const ParamsSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+/** A row as SQLite gives it back: checked, since the file may have been written by another version or by hand. */
+const RowSchema = z.object({
+  id: text, kind: z.enum(JOB_KINDS), template: text, params: text, requester_id: text, requester_name: text,
+  guild_id: maybeText, channel_id: maybeText, interaction_id: text, interaction_token: text, interaction_at: z.number(),
+  attachment_limit: z.number(), state: z.enum(JOB_STATES), backend: maybeText, prompt_id: maybeText, vals: maybeText, message_id: maybeText,
+  resubmits: z.number(), created_at: z.number(), submitted_at: maybeTime, started_at: maybeTime, finished_at: maybeTime,
+  delivery_target: maybeText, delivery_message_id: maybeText, parent_job: maybeText, parent_image: maybeTime,
+});
+type Row = z.infer<typeof RowSchema>;
+const TimesSchema = z.array(z.object({ created_at: z.number() }));
+const InputSchema = z.object({ bytes: z.instanceof(Buffer), extension: z.string() }).optional();
 
 /**
  * The durable job ledger (SQLite in WAL mode): every accepted job is written before the member hears it is
@@ -122,7 +131,7 @@ export class JobStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
-    this.seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM jobs').get() as { seq: number }).seq;
+    this.seq = z.object({ seq: z.number() }).parse(this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM jobs').get()).seq;
     this.statements = {
       insert: this.db.prepare(`INSERT INTO jobs (id, seq, kind, template, params, requester_id, requester_name, guild_id, channel_id,
         interaction_id, interaction_token, interaction_at, attachment_limit, state, backend, prompt_id, vals, message_id, resubmits,
@@ -240,32 +249,39 @@ export class JobStore {
 
   /** A job in any state (finished ones until pruned): what a result's buttons are built from. */
   get(jobId: string): Job | undefined {
-    const row = this.statements.get.get(jobId) as Row | undefined;
-    return row ? toJob(row) : undefined;
+    const row: unknown = this.statements.get.get(jobId);
+    return row === undefined ? undefined : toJob(RowSchema.parse(row));
   }
 
   input(jobId: string): StoredInput | undefined {
-    const row = this.statements.input.get(jobId) as { bytes: Buffer; extension: string } | undefined;
-    return row ? { bytes: row.bytes, extension: row.extension } : undefined;
+    return InputSchema.parse(this.statements.input.get(jobId));
   }
 
   /** Jobs not yet finished, in the order they were accepted. */
   active(): Job[] {
-    return (this.statements.active.all(...ACTIVE) as Row[]).map(toJob);
+    return this.statements.active.all(...ACTIVE).flatMap((row) => {
+      try {
+        return [toJob(RowSchema.parse(row))];
+      } catch (error) {
+        // One unreadable row (written by hand, or by a newer bot) must not keep every other job from running.
+        this.options.onError?.(new Error(`skipped an unreadable job row: ${error instanceof Error ? error.message : String(error)}`), undefined);
+        return [];
+      }
+    });
   }
 
   /** Creation times of a member's (or a guild's) jobs since `since`, oldest first: the basis of rate quotas. */
   recentByRequester(userId: string, since: number): number[] {
-    return (this.statements.byRequester.all(userId, since) as Array<{ created_at: number }>).map((row) => row.created_at);
+    return TimesSchema.parse(this.statements.byRequester.all(userId, since)).map((row) => row.created_at);
   }
 
   /** Creation times of jobs started in direct messages since `since`: together they count as one more server. */
   recentInDms(since: number): number[] {
-    return (this.statements.inDms.all(since) as Array<{ created_at: number }>).map((row) => row.created_at);
+    return TimesSchema.parse(this.statements.inDms.all(since)).map((row) => row.created_at);
   }
 
   recentByGuild(guildId: string, since: number): number[] {
-    return (this.statements.byGuild.all(guildId, since) as Array<{ created_at: number }>).map((row) => row.created_at);
+    return TimesSchema.parse(this.statements.byGuild.all(guildId, since)).map((row) => row.created_at);
   }
 
   /** Forgets finished jobs older than `maxAgeMs` (quotas only look back an hour); a failure waits for the next round. */
@@ -308,17 +324,17 @@ export class JobStore {
 
 function toJob(row: Row): Job {
   const job: Job = {
-    id: row.id, kind: row.kind as Job['kind'], template: row.template, params: JSON.parse(row.params) as Job['params'],
+    id: row.id, kind: row.kind, template: row.template, params: ParamsSchema.parse(JSON.parse(row.params)),
     requester: { id: row.requester_id, name: row.requester_name },
     origin: {
       guildId: row.guild_id, channelId: row.channel_id, interactionId: row.interaction_id, interactionToken: row.interaction_token,
       interactionAt: row.interaction_at, attachmentLimit: row.attachment_limit,
     },
-    state: row.state as JobState, createdAt: row.created_at, resubmits: row.resubmits, recovered: true,
+    state: row.state, createdAt: row.created_at, resubmits: row.resubmits, recovered: true,
   };
   if (row.backend) job.backend = row.backend;
   if (row.prompt_id) job.promptId = row.prompt_id;
-  if (row.vals) job.values = JSON.parse(row.vals) as Job['values'] & object;
+  if (row.vals) job.values = ParamsSchema.parse(JSON.parse(row.vals));
   if (row.message_id) job.messageId = row.message_id;
   if (row.submitted_at !== null) job.submittedAt = row.submitted_at;
   if (row.started_at !== null) job.startedAt = row.started_at;

@@ -42,16 +42,3 @@ export class RateLimiter {
     for (const key of [...this.buckets.keys()]) if (this.tokensOf(key, now) >= this.options.burst) this.buckets.delete(key);
   }
 }
-
-/** One value per owner object (a bot context), made on first use. */
-export function perOwner<K extends object, V>(make: (owner: K) => V): (owner: K) => V {
-  const made = new WeakMap<K, V>();
-  return (owner) => {
-    let value = made.get(owner);
-    if (value === undefined) {
-      value = make(owner);
-      made.set(owner, value);
-    }
-    return value;
-  };
-}

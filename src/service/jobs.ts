@@ -1,4 +1,5 @@
 import type { ComfyPool } from '../comfy/pool.js';
+import { imageParamOf } from '../comfy/submit.js';
 import type { InputImage } from '../comfy/runner.js';
 import { fillWorkflow, ParamError, type Template } from '../comfy/templates.js';
 import type { PromptResult } from '../comfy/watcher.js';
@@ -88,9 +89,9 @@ const DECIDE_WITHIN_MS = 1_500;
 const HOUR_MS = 3_600_000;
 const COMBO_LABELS: Readonly<Record<string, string>> = { checkpoint: 'Checkpoint', sampler: 'Sampler', scheduler: 'Scheduler' };
 
-/** Discord renders `<t:…:R>` as "in 5 minutes" in the member's own language and time zone. */
-function when(at: number): string {
-  return `<t:${Math.ceil(at / 1000)}:R>`;
+/** Times in refusals are whole seconds since the epoch; the catalog shows them (Discord: `<t:…:R>`, "in 5 minutes"). */
+function epochSeconds(at: number): number {
+  return Math.ceil(at / 1000);
 }
 
 /** Recent start times with the slots held by commands still in progress, oldest first. */
@@ -116,7 +117,7 @@ export class JobService {
   template(kind: JobKind, name = this.deps.defaults[kind]): Template {
     const { templates, pool } = this.deps;
     const template = templates.get(name);
-    const runnable = [...templates.values()].filter((candidate) => candidate.command === kind && pool.fitness(candidate) !== 'unfit').map((candidate) => candidate.name);
+    const runnable = this.runnableTemplates(kind);
     if (!template) throw new UserError('input.unknownTemplate', { name: shown(name), names: runnable.join(', ') || 'none' });
     if (template.command !== kind) throw new UserError('input.wrongTemplate', { name: shown(name), command: template.command, used: kind });
     if (pool.fitness(template) === 'unfit') {
@@ -154,7 +155,7 @@ export class JobService {
   /** `/cancel all`: every job of the admin's own server (waiting ones first, so none starts meanwhile). */
   async cancelAll(caller: Caller): Promise<number> {
     const { scheduler, settings } = this.deps;
-    if (!caller.isAdmin) throw settings.ADMIN_ROLE_ID ? new UserError('cancel.allForbiddenRole', { role: `<@&${settings.ADMIN_ROLE_ID}>` }) : new UserError('cancel.allForbidden');
+    if (!caller.isAdmin) throw settings.ADMIN_ROLE_ID ? new UserError('cancel.allForbiddenRole', { role: settings.ADMIN_ROLE_ID }) : new UserError('cancel.allForbidden');
     const outcomes = await Promise.all(scheduler.jobsWhere((job) => administers(job, caller)).map((job) => scheduler.cancel(job.id, caller.userId, true)));
     return outcomes.filter((outcome) => outcome === 'removed' || outcome === 'deleted-from-comfy' || outcome === 'interrupted' || outcome === 'stopping' || outcome === 'deferred').length;
   }
@@ -166,16 +167,10 @@ export class JobService {
 
   /**
    * What `/queue` shows a caller: running and waiting jobs they may see (places in line still count every job),
-   * how many they may not, and ComfyUI's own queue length (undefined when no server answers). Asking every server
-   * costs requests, so each member may ask three times at once, then once every five seconds.
+   * how many they may not, and ComfyUI's own queue length (undefined when no server answers). Callers spend an
+   * ask with admitQueueAsk first.
    */
-  queue(caller: Omit<Caller, 'isAdmin'>): Promise<QueueView> {
-    // Refused at once (not as a rejection), so the command can answer privately before it defers.
-    if (!this.queueAsks.take(caller.userId)) throw new UserError('queue.tooFast');
-    return this.queueView(caller);
-  }
-
-  private async queueView(caller: Omit<Caller, 'isAdmin'>): Promise<QueueView> {
+  async queue(caller: Omit<Caller, 'isAdmin'>): Promise<QueueView> {
     const { scheduler, pool } = this.deps;
     const comfyRemaining = await pool.queueRemaining(3_000);
     const { active, waiting } = scheduler.snapshot();
@@ -185,10 +180,15 @@ export class JobService {
     return { running, waiting: shown, hidden: active.length - running.length + waiting.length - shown.length, comfyRemaining, now: this.deps.now() };
   }
 
+  /** Spends one of the caller's /queue asks, or refuses (asking every server costs requests); see queue(). */
+  admitQueueAsk(caller: Omit<Caller, 'isAdmin'>): void {
+    if (!this.queueAsks.take(caller.userId)) throw new UserError('queue.tooFast');
+  }
+
   /** Autocomplete values for a job option: runnable templates of the command, or what the servers offer for a combo. */
   async suggestions(kind: JobKind, option: string, templateName: string | undefined): Promise<string[]> {
     const { templates, pool } = this.deps;
-    if (option === 'template') return [...templates.values()].filter((template) => template.command === kind && pool.fitness(template) !== 'unfit').map((template) => template.name);
+    if (option === 'template') return this.runnableTemplates(kind);
     const template = templates.get(templateName ?? this.deps.defaults[kind]);
     const spec = template?.params[option];
     const node = spec ? template?.workflow[spec.node] : undefined;
@@ -224,6 +224,11 @@ export class JobService {
     return canManage(this.result(jobId), caller);
   }
 
+  /** The names of this kind's templates that some server can run (or that no server has described yet). */
+  private runnableTemplates(kind: JobKind): string[] {
+    return [...this.deps.templates.values()].filter((template) => template.command === kind && this.deps.pool.fitness(template) !== 'unfit').map((template) => template.name);
+  }
+
   /** Which follow-ups some server can run now (their default template fits): the buttons shown under results. */
   runnable(): Runnable {
     const fits = (kind: JobKind): boolean => {
@@ -240,7 +245,7 @@ export class JobService {
     const prompt = request.params['prompt'];
     const banned = typeof prompt === 'string' ? findBannedWord(prompt, settings.BANNED_WORDS) : undefined;
     if (banned) throw new UserError('input.banned', { word: shown(banned) });
-    const imageParam = Object.entries(template.params).find(([, spec]) => spec.type === 'image')?.[0];
+    const imageParam = imageParamOf(template);
     try {
       fillWorkflow(template, imageParam ? { ...request.params, [imageParam]: 'check.png' } : request.params, { seed: () => 0 });
     } catch (error) {
@@ -318,11 +323,11 @@ export class JobService {
     const now = this.deps.now();
     const mineRecent = withHeld(store.recentByRequester(requester.userId, now - HOUR_MS), this.held.times(memberKey(requester)));
     const mine = checkQuota(mineRecent, now, { perHour: settings.JOBS_PER_HOUR, cooldownSeconds: settings.COOLDOWN_SECONDS });
-    if (!mine.ok) throw new UserError(mine.reason === 'cooldown' ? 'quota.cooldown' : 'quota.hourly', { when: when(mine.retryAt), limit: settings.JOBS_PER_HOUR });
+    if (!mine.ok) throw new UserError(mine.reason === 'cooldown' ? 'quota.cooldown' : 'quota.hourly', { at: epochSeconds(mine.retryAt), limit: settings.JOBS_PER_HOUR });
     const { guildId } = requester;
     const recent = guildId ? store.recentByGuild(guildId, now - HOUR_MS) : store.recentInDms(now - HOUR_MS);
     const guild = checkQuota(withHeld(recent, this.held.times(guildKey(requester))), now, { perHour: settings.GUILD_JOBS_PER_HOUR, cooldownSeconds: 0 });
-    if (!guild.ok) throw new UserError(guildId ? 'quota.guildHourly' : 'quota.dmHourly', { when: when(guild.retryAt), limit: settings.GUILD_JOBS_PER_HOUR });
+    if (!guild.ok) throw new UserError(guildId ? 'quota.guildHourly' : 'quota.dmHourly', { at: epochSeconds(guild.retryAt), limit: settings.GUILD_JOBS_PER_HOUR });
     // guildId is null for DMs, and so is a DM job's origin: they form one bucket.
     const waiting = scheduler.countWaiting((job) => job.origin.guildId === guildId) + this.held.times(guildKey(requester)).length;
     if (settings.GUILD_MAX_WAITING > 0 && waiting >= settings.GUILD_MAX_WAITING) {

@@ -203,6 +203,21 @@ describe('JobStore', () => {
     expect([tokenOf(path, 'old'), tokenOf(path, 'live')]).toEqual(['', 't-live']);
   });
 
+  it('skips a row it cannot read, says so, and still gives back every other job', async () => {
+    const path = await dbPath();
+    new JobStore(path).close();
+    const errors: string[] = [];
+    const store = new JobStore(path, Date.now, { onError: (error) => errors.push(error.message) });
+    cleanups.push(() => store.close());
+    store.insert(job('fine'));
+    store.insert(job('broken'));
+    const raw = new Database(path);
+    raw.exec(`UPDATE jobs SET params = '{"prompt": {"nested": true}}' WHERE id = 'broken'`);
+    raw.close();
+    expect(store.active().map((entry) => entry.id)).toEqual(['fine']);
+    expect(errors).toEqual([expect.stringMatching(/^skipped an unreadable job row/)]);
+  });
+
   it('reads back a finished job with the result it was made from', async () => {
     const path = await dbPath();
     const store = new JobStore(path);
