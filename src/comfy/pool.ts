@@ -3,11 +3,13 @@ import { backoffDelay } from './backoff.js';
 import { connectComfy, type ComfyConnection, type ConnectOptions } from './connection.js';
 import type { ComfyServer } from './server.js';
 import { ServerCatalog } from './server-catalog.js';
-import { checkTemplateAgainstServer, comboOptions } from './template-check.js';
+import { checkTemplateAgainstServer, comboChoices, comboOptions } from './template-check.js';
 import type { Template } from './templates.js';
 import { TemplateUnfitError } from './unfit.js';
 import type { Reservation } from '../jobs/scheduler.js';
 import { listPreview } from './explain.js';
+import type { ViewResult } from './client.js';
+import type { FileRef } from './schemas.js';
 
 /** One ComfyUI server of the pool, with what the bot knows of its load and health. */
 export interface Backend {
@@ -87,6 +89,11 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
     return this.get(name).label;
   }
 
+  /** Opens an output file on the server that made it. */
+  view(server: string | undefined, file: FileRef): Promise<ViewResult> {
+    return this.get(server).conn.client.view(file);
+  }
+
   /** The server a job is on (the first when the job predates server names); the runner is its only reader. */
   get(name: string | undefined): Backend {
     const found = this.backends.find((backend) => backend.name === name) ?? this.backends[0];
@@ -113,14 +120,7 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
     const info = backend.catalog.peek();
     if (!info) return true;
     if (checkTemplateAgainstServer(template, info).length > 0) return false;
-    for (const [name, value] of Object.entries(params)) {
-      const spec = template.params[name];
-      if (spec?.type !== 'combo') continue;
-      const node = template.workflow[spec.node];
-      const options = node ? comboOptions(info[node.class_type], spec.input) : undefined;
-      if (options && !options.includes(String(value))) return false;
-    }
-    return true;
+    return comboChoices(template, params).every((choice) => comboOptions(info[choice.classType], choice.input)?.includes(choice.value) ?? true);
   }
 
   /**
@@ -211,12 +211,9 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
     const known = this.backends.map((backend) => backend.catalog.peek()).filter((info) => info !== undefined);
     const own = known.map((info) => checkTemplateAgainstServer(template, info).map((problem) => problem.message)).find((list) => list.length > 0);
     if (own) return own;
-    const named = Object.entries(params).flatMap(([name, value]) => {
-      const spec = template.params[name];
-      const node = spec?.type === 'combo' ? template.workflow[spec.node] : undefined;
-      if (!spec || !node) return [];
-      const offered = [...new Set(known.flatMap((info) => comboOptions(info[node.class_type], spec.input) ?? []))];
-      return offered.includes(String(value)) ? [] : [`${name} "${String(value)}" is not installed on any server (installed: ${listPreview(offered)})`];
+    const named = comboChoices(template, params).flatMap(({ name, value, classType, input }) => {
+      const offered = [...new Set(known.flatMap((info) => comboOptions(info[classType], input) ?? []))];
+      return offered.includes(value) ? [] : [`${name} "${value}" is not installed on any server (installed: ${listPreview(offered)})`];
     });
     return named.length > 0 ? named : [`no server has every node template ${template.name} needs`];
   }

@@ -171,7 +171,7 @@ export class ComfyRunner implements JobRunner<PromptResult> {
       const view = await early.catch(() => undefined);
       if (view) return view;
     }
-    return this.pool.get(job.backend).conn.client.view(file);
+    return this.pool.view(job.backend, file);
   }
 
   /** Delivery is over: downloads started early and never used are closed. */

@@ -20,6 +20,23 @@ export function comboOptions(info: NodeInfo | undefined, inputName: string): str
   return undefined;
 }
 
+/** A combo parameter a job sets (checkpoint, sampler…): where in the workflow it goes, and the value asked for. */
+export interface ComboChoice {
+  name: string;
+  value: string;
+  classType: string;
+  input: string;
+}
+
+/** The combo parameters among a job's values: what routing, refusals and "not installed" sentences all check. */
+export function comboChoices(template: Template, params: Readonly<Record<string, unknown>>): ComboChoice[] {
+  return Object.entries(params).flatMap(([name, value]) => {
+    const spec = template.params[name];
+    const node = spec?.type === 'combo' ? template.workflow[spec.node] : undefined;
+    return spec && node ? [{ name, value: String(value), classType: node.class_type, input: spec.input }] : [];
+  });
+}
+
 /** Inputs whose value is an uploaded file checked by the node itself, not by its combo list. */
 function isUploadInput(classType: string, inputName: string): boolean {
   return inputName === 'image' && /^LoadImage/.test(classType);

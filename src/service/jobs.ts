@@ -1,5 +1,6 @@
 import type { ComfyPool } from '../comfy/pool.js';
 import { imageParamOf } from '../comfy/submit.js';
+import { comboChoices } from '../comfy/template-check.js';
 import type { InputImage } from '../comfy/runner.js';
 import { fillWorkflow, ParamError, type Template } from '../comfy/templates.js';
 import type { PromptResult } from '../comfy/watcher.js';
@@ -265,19 +266,15 @@ export class JobService {
 
   /** Checks combo values (checkpoint, sampler…) against what the servers offer, when they can be asked. */
   private async checkCombos(template: Template, params: Params): Promise<void> {
-    for (const [name, value] of Object.entries(params)) {
-      const spec = template.params[name];
-      if (spec?.type !== 'combo') continue;
-      const node = template.workflow[spec.node];
-      if (!node) continue;
+    for (const { name, value, classType, input } of comboChoices(template, params)) {
       let options: string[];
       try {
-        options = await this.deps.pool.comboValues(node.class_type, spec.input);
+        options = await this.deps.pool.comboValues(classType, input);
       } catch {
         return; // ComfyUI unreachable: the job waits, and ComfyUI's own validation speaks later.
       }
-      if (options.length > 0 && !options.includes(String(value))) {
-        throw new UserError('input.notInstalled', { what: COMBO_LABELS[name] ?? name, value: shown(String(value)), options: options.slice(0, 10).join(', ') });
+      if (options.length > 0 && !options.includes(value)) {
+        throw new UserError('input.notInstalled', { what: COMBO_LABELS[name] ?? name, value: shown(value), options: options.slice(0, 10).join(', ') });
       }
     }
   }

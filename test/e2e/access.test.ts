@@ -39,9 +39,12 @@ describe('allowlists', () => {
     h = await startHarness({ env: { ALLOWED_GUILD_IDS: snowflake() } });
     expect((await answer(h, ask(h, member('ann'), 'x'))).content).toBe('This bot is not enabled in this server.');
     await h.stop();
-    h = await startHarness({ env: { IMG2VID_ROLE_IDS: artist } });
+    h = await startHarness({ env: { IMG2VID_ROLE_IDS: artist }, guildRoles: [artist] });
     const { token } = h.discord.chatInput('img2vid', [{ name: 'image', type: 11, value: '1' }], member('ann'));
     expect(await answer(h, token)).toEqual({ content: `/img2vid is for members with <@&${artist}>.`, ephemeral: true });
+    // With the role, the rules let her through (to the next check: the attachment itself).
+    const withRole = h.discord.chatInput('img2vid', [{ name: 'image', type: 11, value: '1' }], member('art', { roles: [artist] }));
+    expect(await answer(h, withRole.token)).toEqual({ content: 'Attach an image to animate.', ephemeral: true });
     const allowed = await answer(h, ask(h, member('ann'), 'imagine is open to all'));
     expect(allowed.content).toMatch(/Queued as job/);
   });

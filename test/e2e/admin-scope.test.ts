@@ -5,8 +5,9 @@ import { member, option, queueImagine, slash as slashCommand, startHarness, wait
 
 // Guild A is the fake guild (cached by the bot); guild B is another server the bot is in, never cached.
 let h: Harness;
+const adminRole = snowflake();
 beforeAll(async () => {
-  h = await startHarness({ sim: { runMs: 30_000 }, env: { COMFYUI_MAX_IN_FLIGHT: '1' } });
+  h = await startHarness({ sim: { runMs: 30_000 }, env: { COMFYUI_MAX_IN_FLIGHT: '1', ADMIN_ROLE_ID: adminRole }, guildRoles: [adminRole] });
 });
 afterAll(async () => {
   await h?.stop();
@@ -79,5 +80,13 @@ describe('admin power is per server', () => {
   it('guild A\'s admin still cancels guild A\'s jobs', async () => {
     expect(await slash('cancel', bossA, [option('all', true)])).toBe('Cancelled 2 job(s) in this server.');
     await waitFor(() => !h.sim.state.running && h.sim.state.pending.length === 0, 'ComfyUI to be empty');
+  });
+
+  it('a member with the admin role (without Manage Server) is an admin of guild A; without it, refused', async () => {
+    await imagine(ann, 'for the role');
+    expect(await slash('cancel', bea, [option('all', true)])).toBe(`Only members with Manage Server or the <@&${adminRole}> role may cancel everything.`);
+    const mod = member('mod', { roles: [adminRole] });
+    expect(await slash('cancel', mod, [option('all', true)])).toMatch(/^Cancelled [1-9]\d* job\(s\) in this server\.$/);
+    await waitFor(() => !h.discord.originals.get(jobs['for the role']?.token ?? '')?.components.length, 'the job to end');
   });
 });

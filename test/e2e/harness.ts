@@ -90,12 +90,16 @@ export interface HarnessOptions {
   /** Settings that depend on the fakes' ids (allowlists of the fake guild, channel…). */
   envFrom?: (discord: FakeDiscord, sim: ComfySim) => Record<string, string>;
   attachmentSizeLimit?: number;
+  /** Roles the fake guild has (members may carry them). */
+  guildRoles?: string[];
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const sims = await Promise.all((options.sims ?? [options.sim ?? {}]).map((simOptions) => startSim({ runMs: 60, ...simOptions })));
   const sim = sims[0] as ComfySim;
-  const discord = await new FakeDiscord({ heartbeatIntervalMs: 1_000, ...(options.attachmentSizeLimit ? { attachmentSizeLimit: options.attachmentSizeLimit } : {}) }).start();
+  const discord = await new FakeDiscord({
+    heartbeatIntervalMs: 1_000, ...(options.attachmentSizeLimit ? { attachmentSizeLimit: options.attachmentSizeLimit } : {}), ...(options.guildRoles ? { roles: options.guildRoles } : {}),
+  }).start();
   const dataDir = await mkdtemp(join(tmpdir(), 'bot-data-'));
   const bot = new BotProcess({
     DISCORD_TOKEN: discord.validToken, DISCORD_APP_ID: discord.appId, DISCORD_GUILD_ID: discord.guildId, DISCORD_API_URL: discord.apiUrl,

@@ -61,6 +61,8 @@ export interface Where {
 export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   attachmentSizeLimit?: number;
+  /** Roles of the fake guild besides @everyone (discord.js only sees a member's roles that the guild has). */
+  roles?: string[];
 }
 
 /**
@@ -256,7 +258,9 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     return {
       id: this.guildId, name: 'Fake Guild', unavailable: false, owner_id: snowflake(), member_count: 3, large: false, features: [],
       channels: [{ id: this.channelId, type: 0, name: 'general', position: 0, guild_id: this.guildId, permission_overwrites: [] }],
-      roles: [{ id: this.guildId, name: '@everyone', permissions: '2248473465835073', position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+      roles: [this.guildId, ...(this.options.roles ?? [])].map((id, position) => ({
+        id, name: position === 0 ? '@everyone' : `role-${position}`, permissions: position === 0 ? '2248473465835073' : '0', position, color: 0, hoist: false, managed: false, mentionable: false, flags: 0,
+      })),
       emojis: [], stickers: [], members: [], threads: [], voice_states: [], presences: [], stage_instances: [], guild_scheduled_events: [],
       joined_at: '2025-01-01T00:00:00.000Z', premium_tier: 0, preferred_locale: 'en-US', system_channel_flags: 0, afk_timeout: 300, verification_level: 0,
       default_message_notifications: 0, explicit_content_filter: 0, mfa_level: 0, nsfw_level: 0, premium_progress_bar_enabled: false,
