@@ -1,5 +1,6 @@
 import { missingNodeSentence, listPreview } from './explain.js';
 import type { NodeInfo, ObjectInfo } from './schemas.js';
+import { withLoraSlots } from './lora.js';
 import type { Template } from './templates.js';
 
 export interface TemplateProblem {
@@ -29,7 +30,8 @@ export interface ComboChoice {
 }
 
 /** The combo parameters among a job's values: what routing, refusals and "not installed" sentences all check. */
-export function comboChoices(template: Template, params: Readonly<Record<string, unknown>>): ComboChoice[] {
+export function comboChoices(asked: Template, params: Readonly<Record<string, unknown>>): ComboChoice[] {
+  const template = withLoraSlots(asked, params);
   return Object.entries(params).flatMap(([name, value]) => {
     const spec = template.params[name];
     const node = spec?.type === 'combo' ? template.workflow[spec.node] : undefined;

@@ -35,6 +35,8 @@ export const TemplateFileSchema = z.object({
   command: z.enum(JOB_KINDS),
   workflow: WorkflowSchema,
   params: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'parameter names are lowercase identifiers'), ParamSpecSchema),
+  /** The model's native square side (512 for SD 1.5, 1024 for SDXL): aspect ratios become sizes around it. */
+  base: z.number().int().min(64).max(4096).optional(),
   /** Output node ids, when the workflow's sinks are custom nodes this project does not know. */
   outputs: z.array(z.string()).optional(),
 });

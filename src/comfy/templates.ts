@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_SEED, TemplateFileSchema, type ParamSpec, type TemplateFile } from './template-schema.js';
 import type { Workflow } from './schemas.js';
+import { withLoraSlots } from './lora.js';
 
 export { MAX_SEED, type ParamSpec };
 
@@ -151,7 +152,8 @@ export interface FilledWorkflow {
  * Structural filling: a deep copy with values set at checked paths. Never string substitution, so a prompt
  * with quotes, braces or `{{…}}` reaches ComfyUI byte for byte.
  */
-export function fillWorkflow(template: Template, given: Readonly<Record<string, unknown>>, options: FillOptions = {}): FilledWorkflow {
+export function fillWorkflow(asked: Template, given: Readonly<Record<string, unknown>>, options: FillOptions = {}): FilledWorkflow {
+  const template = withLoraSlots(asked, given);
   for (const name of Object.keys(given)) {
     if (!Object.hasOwn(template.params, name)) {
       throw new ParamError(name, `unknown parameter "${name}"; ${template.name} takes: ${Object.keys(template.params).join(', ')}`);

@@ -1,7 +1,7 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
 import type { InputImage } from '../comfy/runner.js';
 import type { Job, JobKind } from '../jobs/job.js';
-import type { Requester } from '../service/jobs.js';
+import type { Requester, SubmitRequest } from '../service/jobs.js';
 import type { CommandDeps } from './command.js';
 
 const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
@@ -14,7 +14,7 @@ export async function submitJob(
   interaction: ChatInputCommandInteraction,
   deps: CommandDeps,
   caller: Requester,
-  request: { kind: JobKind; template: string | undefined; params: Record<string, string | number | boolean>; fetchInput?: () => Promise<InputImage> },
+  request: Pick<SubmitRequest, 'kind' | 'template' | 'params' | 'fetchInput' | 'aspect'>,
 ): Promise<Job> {
   const defer = async (): Promise<void> => {
     if (!interaction.deferred) await interaction.deferReply();

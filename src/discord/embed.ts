@@ -4,7 +4,7 @@ import { format, type Catalog, type MessageId } from './messages.js';
 
 const FIELDS: ReadonlyArray<readonly [string, MessageId]> = [
   ['seed', 'embed.seed'], ['steps', 'embed.steps'], ['cfg', 'embed.cfg'], ['sampler', 'embed.sampler'],
-  ['checkpoint', 'embed.checkpoint'], ['frames', 'embed.frames'], ['fps', 'embed.fps'], ['motion', 'embed.motion'],
+  ['checkpoint', 'embed.checkpoint'], ['lora', 'embed.lora'], ['lora2', 'embed.lora'], ['frames', 'embed.frames'], ['fps', 'embed.fps'], ['motion', 'embed.motion'],
 ];
 
 function clip(text: string, max: number): string {

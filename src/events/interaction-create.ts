@@ -9,7 +9,7 @@ import { requesterOf } from '../discord/caller.js';
 import { CANCEL_BUTTON_PREFIX } from '../discord/delivery.js';
 import { CANCEL_ANSWERS, type Catalog } from '../discord/messages.js';
 import { describeError } from '../discord/user-error.js';
-import type { JobKind } from '../jobs/job.js';
+import { JOB_KINDS, type JobKind } from '../jobs/job.js';
 import { accessRefusal, checkAccess, type AccessRules } from '../policy/access.js';
 import { RateLimiter } from '../policy/rate-limit.js';
 
@@ -33,7 +33,7 @@ export function onInteractionCreate(client: Client, deps: RouterDeps): void {
 }
 
 function kindOf(commandName: string): JobKind | undefined {
-  return commandName === 'imagine' || commandName === 'img2vid' ? commandName : undefined;
+  return JOB_KINDS.find((kind) => kind === commandName);
 }
 
 /** Every kind of interaction passes the same access rules (DMs, allowlists) before anything else runs. */

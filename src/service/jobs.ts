@@ -1,6 +1,8 @@
+import { sizeForRatio, type AspectRatio } from '../comfy/aspect.js';
 import type { ComfyPool } from '../comfy/pool.js';
 import { imageParamOf } from '../comfy/submit.js';
 import { comboChoices } from '../comfy/template-check.js';
+import { withLoraSlots } from '../comfy/lora.js';
 import type { InputImage } from '../comfy/runner.js';
 import { fillWorkflow, ParamError, type Template } from '../comfy/templates.js';
 import type { PromptResult } from '../comfy/watcher.js';
@@ -40,6 +42,8 @@ export interface SubmitRequest {
   reply: ReplyTarget;
   /** The slow part of an input image (its download), run only once every cheap check has passed. */
   fetchInput?: () => Promise<InputImage>;
+  /** A named aspect ratio: the template turns it into a width and height suited to its model. */
+  aspect?: AspectRatio;
   /** The result this job is made from (a button under it). */
   parent?: { jobId: string; image: number };
   /** The slow checks are taking a while: the caller must answer the member now (Discord waits 3 s at most). */
@@ -88,7 +92,7 @@ export interface JobServiceDeps {
 /** How long the slow checks may take before the member must be answered (Discord wants an answer within 3 s). */
 const DECIDE_WITHIN_MS = 1_500;
 const HOUR_MS = 3_600_000;
-const COMBO_LABELS: Readonly<Record<string, string>> = { checkpoint: 'Checkpoint', sampler: 'Sampler', scheduler: 'Scheduler' };
+const COMBO_LABELS: Readonly<Record<string, string>> = { checkpoint: 'Checkpoint', sampler: 'Sampler', scheduler: 'Scheduler', lora: 'LoRA', lora2: 'LoRA' };
 
 /** Times in refusals are whole seconds since the epoch; the catalog shows them (Discord: `<t:…:R>`, "in 5 minutes"). */
 function epochSeconds(at: number): number {
@@ -133,8 +137,9 @@ export class JobService {
    * Checks what a member asked for and queues it. Everything that can refuse comes before the public answer: the
    * cheap checks, then the member's quota slot is held, then the slow ones (catalogue, image download).
    */
-  async submit(request: SubmitRequest): Promise<Job> {
-    const template = this.template(request.kind, request.template);
+  async submit(asked: SubmitRequest): Promise<Job> {
+    const template = this.template(asked.kind, asked.template);
+    const request = asked.aspect ? { ...asked, params: { ...asked.params, ...sizeOf(template, asked.aspect) } } : asked;
     const release = this.admit(request, template);
     try {
       const image = await this.decideSoon(this.slowChecks(template, request.params, request.fetchInput), request.whenSlow);
@@ -190,7 +195,9 @@ export class JobService {
   async suggestions(kind: JobKind, option: string, templateName: string | undefined): Promise<string[]> {
     const { templates, pool } = this.deps;
     if (option === 'template') return this.runnableTemplates(kind);
-    const template = templates.get(templateName ?? this.deps.defaults[kind]);
+    const named = templates.get(templateName ?? this.deps.defaults[kind]);
+    // A LoRA slot exists only once the job names a LoRA: ask for the template as it would be then.
+    const template = named && withLoraSlots(named, { [option]: '' });
     const spec = template?.params[option];
     const node = spec ? template?.workflow[spec.node] : undefined;
     return spec && node ? pool.comboValues(node.class_type, spec.input).catch(() => []) : [];
@@ -338,6 +345,16 @@ export class JobService {
     const waiting = this.deps.scheduler.countWaiting((job) => job.requester.id === requester.userId) + this.held.times(memberKey(requester)).length;
     if (waiting >= limit) throw new UserError('input.quota', { limit });
   }
+}
+
+/** Width and height for a ratio, around the template's base size (its declared one, else its default width). */
+function sizeOf(template: Template, aspect: AspectRatio): { width: number; height: number } {
+  const { width, height } = template.params;
+  if (width?.type !== 'int' || height?.type !== 'int') throw new UserError('input.noSize', { name: template.name });
+  const fallback = width.default ?? template.workflow[width.node]?.inputs[width.input];
+  const size = sizeForRatio(aspect, template.base ?? (typeof fallback === 'number' ? fallback : 1024));
+  const fit = (side: number, spec: typeof width): number => Math.min(spec.max, Math.max(spec.min, side));
+  return { width: fit(size.width, width), height: fit(size.height, height) };
 }
 
 const memberKey = (requester: Requester): string => `member:${requester.userId}`;

@@ -44,7 +44,7 @@ describe('allowlists', () => {
     expect(await answer(h, token)).toEqual({ content: `/img2vid is for members with <@&${artist}>.`, ephemeral: true });
     // With the role, the rules let her through (to the next check: the attachment itself).
     const withRole = h.discord.chatInput('img2vid', [{ name: 'image', type: 11, value: '1' }], member('art', { roles: [artist] }));
-    expect(await answer(h, withRole.token)).toEqual({ content: 'Attach an image to animate.', ephemeral: true });
+    expect(await answer(h, withRole.token)).toEqual({ content: 'Attach a picture (PNG, JPEG or WebP).', ephemeral: true });
     const allowed = await answer(h, ask(h, member('ann'), 'imagine is open to all'));
     expect(allowed.content).toMatch(/Queued as job/);
   });

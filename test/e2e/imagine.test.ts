@@ -28,7 +28,10 @@ describe('/imagine end to end', () => {
     const embed = done.embeds[0] as { description: string; fields: Array<{ name: string; value: string }> };
     expect(embed.description).toContain('a red fox');
     expect(embed.fields.map((field) => field.name)).toEqual(expect.arrayContaining(['Seed', 'Steps', 'CFG', 'Sampler', 'Checkpoint', 'Time']));
-    expect(done.components).toEqual([]);
+    // The Cancel button is gone; the result's own buttons took its place.
+    const buttons = (done.components as Array<{ components: Array<{ custom_id: string }> }>).flatMap((row) => row.components.map((button) => button.custom_id));
+    expect(buttons.some((id) => id.startsWith('cancel:'))).toBe(false);
+    expect(buttons.some((id) => id.startsWith('job:reroll:'))).toBe(true);
     const final = h.discord.requests.filter(isEdit(token)).at(-1);
     expect((final?.json as { allowed_mentions: unknown }).allowed_mentions).toEqual({ parse: [] });
     console.log(`dispatch → PNG received: ${(receivedAt - dispatchedAt).toFixed(0)} ms (includes the simulator's 60 ms run)`);

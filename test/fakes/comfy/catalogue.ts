@@ -17,6 +17,7 @@ interface NodeDef {
 export interface CatalogueOptions {
   checkpoints: string[];
   videoCheckpoints: string[];
+  loras: string[];
   inputFiles: () => string[];
   /** Install the ComfyUI-VideoHelperSuite node (VHS_VideoCombine). */
   videoHelperSuite: boolean;
@@ -56,12 +57,13 @@ const baseCache = new Map<string, Record<string, unknown>>();
  * schedulers are kept as the real server lists them.
  */
 export function buildObjectInfo(options: CatalogueOptions): ObjectInfo {
-  const key = JSON.stringify([options.checkpoints, options.videoCheckpoints, options.videoHelperSuite]);
+  const key = JSON.stringify([options.checkpoints, options.videoCheckpoints, options.loras, options.videoHelperSuite]);
   let base = baseCache.get(key);
   if (!base) {
     base = { ...REAL };
     base['CheckpointLoaderSimple'] = withCombo(REAL['CheckpointLoaderSimple'], 'ckpt_name', options.checkpoints);
     base['ImageOnlyCheckpointLoader'] = withCombo(REAL['ImageOnlyCheckpointLoader'], 'ckpt_name', options.videoCheckpoints);
+    base['LoraLoader'] = withCombo(REAL['LoraLoader'], 'lora_name', options.loras);
     if (options.videoHelperSuite) base['VHS_VideoCombine'] = describe('VHS_VideoCombine', VIDEO_COMBINE);
     baseCache.set(key, base);
   }

@@ -25,6 +25,8 @@ export interface SimOptions {
   videoBytes: number;
   checkpoints: string[];
   videoCheckpoints: string[];
+  /** What models/loras holds (LoraLoader's list). */
+  loras: string[];
   videoHelperSuite: boolean;
   errorStyle: 'v0.3.64' | 'newest' | 'legacy';
   /** `accept`: v0.3.64 takes any prompt_id; `uuid`: NEWEST demands canonical UUIDs; `ignore`: before July 2025. */
@@ -65,7 +67,7 @@ export interface RequestRecord {
 
 const DEFAULTS: SimOptions = {
   runMs: 50, previews: false, imageWidth: 64, imageHeight: 64, frames: 4, videoBytes: 4096,
-  checkpoints: ['sd_xl_base_1.0.safetensors', 'dreamshaper_8.safetensors'], videoCheckpoints: ['svd_xt_1_1.safetensors'],
+  checkpoints: ['sd_xl_base_1.0.safetensors', 'dreamshaper_8.safetensors'], videoCheckpoints: ['svd_xt_1_1.safetensors'], loras: ['add-detail-xl.safetensors', 'pixel-art-xl.safetensors'],
   videoHelperSuite: true, errorStyle: 'v0.3.64', promptIdMode: 'accept', maxUploadBytes: 100 * 1024 * 1024, historyDelayMs: 0, successDelayMs: 0,
 };
 
@@ -116,7 +118,7 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
 
   get objectInfo(): ObjectInfo {
     return buildObjectInfo({
-      checkpoints: this.options.checkpoints, videoCheckpoints: this.options.videoCheckpoints,
+      checkpoints: this.options.checkpoints, videoCheckpoints: this.options.videoCheckpoints, loras: this.options.loras,
       videoHelperSuite: this.options.videoHelperSuite,
       inputFiles: () => [...this.state.files.keys()].filter((key) => key.startsWith('input/')).map((key) => key.split('/').slice(2).join('/')).sort(),
     });
