@@ -1,5 +1,4 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
-import type { InputImage } from '../comfy/runner.js';
 import type { Job, JobKind } from '../jobs/job.js';
 import type { Requester, SubmitRequest } from '../service/jobs.js';
 import type { CommandDeps } from './command.js';
