@@ -31,6 +31,7 @@ const ComfySettings = {
   DEFAULT_IMG2VID_TEMPLATE: z.string().default('img2vid'),
   DEFAULT_IMG2IMG_TEMPLATE: z.string().default('img2img'),
   DEFAULT_UPSCALE_TEMPLATE: z.string().default('upscale-model'),
+  DEFAULT_INPAINT_TEMPLATE: z.string().default('inpaint'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
@@ -110,6 +111,9 @@ export function secretsOf(config: Partial<BotConfig>): string[] {
 }
 
 /** The template each kind of job uses when none is named, as configured (see comfy/defaults.ts for the choice made). */
-export function configuredDefaults(config: Pick<ComfyConfig, 'DEFAULT_IMAGINE_TEMPLATE' | 'DEFAULT_IMG2VID_TEMPLATE' | 'DEFAULT_IMG2IMG_TEMPLATE' | 'DEFAULT_UPSCALE_TEMPLATE'>): Record<JobKind, string> {
-  return { imagine: config.DEFAULT_IMAGINE_TEMPLATE, img2vid: config.DEFAULT_IMG2VID_TEMPLATE, img2img: config.DEFAULT_IMG2IMG_TEMPLATE, upscale: config.DEFAULT_UPSCALE_TEMPLATE };
+export function configuredDefaults(config: Pick<ComfyConfig, 'DEFAULT_IMAGINE_TEMPLATE' | 'DEFAULT_IMG2VID_TEMPLATE' | 'DEFAULT_IMG2IMG_TEMPLATE' | 'DEFAULT_UPSCALE_TEMPLATE' | 'DEFAULT_INPAINT_TEMPLATE'>): Record<JobKind, string> {
+  return {
+    imagine: config.DEFAULT_IMAGINE_TEMPLATE, img2vid: config.DEFAULT_IMG2VID_TEMPLATE, img2img: config.DEFAULT_IMG2IMG_TEMPLATE,
+    upscale: config.DEFAULT_UPSCALE_TEMPLATE, inpaint: config.DEFAULT_INPAINT_TEMPLATE,
+  };
 }

@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     access: {
       dms: config.ALLOW_DMS, guilds: config.ALLOWED_GUILD_IDS, channels: config.ALLOWED_CHANNEL_IDS, roles: config.ALLOWED_ROLE_IDS,
       // Pictures from pictures are pictures: /img2img and the result buttons follow the /imagine roles (Animate follows /img2vid's).
-      commandRoles: { imagine: config.IMAGINE_ROLE_IDS, img2img: config.IMAGINE_ROLE_IDS, upscale: config.IMAGINE_ROLE_IDS, img2vid: config.IMG2VID_ROLE_IDS },
+      commandRoles: { imagine: config.IMAGINE_ROLE_IDS, img2img: config.IMAGINE_ROLE_IDS, upscale: config.IMAGINE_ROLE_IDS, inpaint: config.IMAGINE_ROLE_IDS, img2vid: config.IMG2VID_ROLE_IDS },
     },
     registration: { appId: config.DISCORD_APP_ID, guildId: config.DISCORD_GUILD_ID, dataDir: config.DATA_DIR },
   });

@@ -13,6 +13,8 @@ import type { PromptProgress, PromptResult } from './watcher.js';
 export interface TemplateImage {
   bytes: Buffer;
   extension: string;
+  /** A PNG of the image's size whose alpha marks what to keep (transparent = repaint); see comfy/mask.ts. */
+  mask?: Buffer;
 }
 
 export interface SubmitOptions {
@@ -66,7 +68,15 @@ export async function submitTemplate(conn: ComfyConnection, objectInfo: ObjectIn
   const imageParam = imageParamOf(template);
   if (imageParam && options.image) {
     const digest = createHash('sha256').update(options.image.bytes).digest('hex').slice(0, 24);
-    const uploaded = await conn.client.uploadImage(options.image.bytes, `bot-${digest}.${options.image.extension}`, { subfolder: options.subfolder ?? 'discord', overwrite: true });
+    const subfolder = options.subfolder ?? 'discord';
+    let uploaded = await conn.client.uploadImage(options.image.bytes, `bot-${digest}.${options.image.extension}`, { subfolder, overwrite: true });
+    if (options.image.mask) {
+      // ComfyUI copies the mask's alpha onto the original it names and saves the result; LoadImage reads it back as
+      // the picture and its MASK (1 where transparent).
+      const maskDigest = createHash('sha256').update(options.image.mask).digest('hex').slice(0, 24);
+      const original = { filename: uploaded.name, subfolder: uploaded.subfolder, type: uploaded.type };
+      uploaded = await conn.client.uploadMask(options.image.mask, `bot-${digest}-mask-${maskDigest}.png`, original, { subfolder, overwrite: true });
+    }
     given[imageParam] = uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
   }
   const { workflow, values } = fillWorkflow(resolved.template, given);

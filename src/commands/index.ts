@@ -3,9 +3,10 @@ import type { Command } from './command.js';
 import { imagine } from './imagine.js';
 import { img2img } from './img2img.js';
 import { img2vid } from './img2vid.js';
+import { inpaint } from './inpaint.js';
 import { queue } from './queue.js';
 
 /** The explicit list read by both the router and the registration script. */
-export const commands: readonly Command[] = [imagine, img2img, img2vid, queue, cancel];
+export const commands: readonly Command[] = [imagine, img2img, inpaint, img2vid, queue, cancel];
 
 export type { Command };

@@ -47,6 +47,8 @@ export const en = {
   'input.noSize': 'Template "{name}" has no width and height to set, so it cannot take a size.',
   'input.notInstalled': '{what} "{value}" is not available on this server. Available: {options}.',
   'image.missing': 'Attach a picture (PNG, JPEG or WebP).',
+  'mask.missing': 'Attach a mask too: a picture that is white where to repaint and black where to keep.',
+  'mask.empty': 'That mask has nothing to repaint: paint white where the picture should change (black keeps it).',
   'image.type': 'That attachment is {type}; attach a PNG, JPEG or WebP picture.',
   'image.empty': 'That attachment is empty (0 bytes).',
   'image.tooBig': 'That image is {size}; the limit is {limit}.',

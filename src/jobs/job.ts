@@ -1,5 +1,5 @@
 /** What a job makes: a picture from text, a video from a picture, a picture from a picture, a larger picture. */
-export const JOB_KINDS = ['imagine', 'img2vid', 'img2img', 'upscale'] as const;
+export const JOB_KINDS = ['imagine', 'img2vid', 'img2img', 'upscale', 'inpaint'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /**

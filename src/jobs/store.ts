@@ -8,6 +8,8 @@ import { JOB_KINDS, JOB_STATES, type Job, type JobState } from './job.js';
 export interface StoredInput {
   bytes: Buffer;
   extension: string;
+  /** For inpainting: a PNG whose alpha marks what to keep (transparent = repaint), the image's size. */
+  mask?: Buffer;
 }
 
 /** Each migration runs once, in order; `PRAGMA user_version` records how far a database has come. */
@@ -52,7 +54,8 @@ const MIGRATIONS: readonly string[] = [
    UPDATE jobs SET interaction_token = '' WHERE state IN ('done', 'failed', 'cancelled');`,
   // A job made from a result's button names that result: the job and which of its images.
   `ALTER TABLE jobs ADD COLUMN parent_job TEXT;
-   ALTER TABLE jobs ADD COLUMN parent_image INTEGER;`,
+   ALTER TABLE jobs ADD COLUMN parent_image INTEGER;
+   ALTER TABLE inputs ADD COLUMN mask BLOB;`,
 ];
 
 /**
@@ -105,7 +108,7 @@ const RowSchema = z.object({
 });
 type Row = z.infer<typeof RowSchema>;
 const TimesSchema = z.array(z.object({ created_at: z.number() }));
-const InputSchema = z.object({ bytes: z.instanceof(Buffer), extension: z.string() }).optional();
+const InputSchema = z.object({ bytes: z.instanceof(Buffer), extension: z.string(), mask: z.instanceof(Buffer).nullable() }).optional();
 
 /**
  * The durable job ledger (SQLite in WAL mode): every accepted job is written before the member hears it is
@@ -145,8 +148,8 @@ export class JobStore {
         interaction_token = CASE WHEN @state IN ('done', 'failed', 'cancelled') THEN '' ELSE interaction_token END WHERE id = @id`),
       has: this.db.prepare('SELECT 1 FROM jobs WHERE id = ?'),
       get: this.db.prepare('SELECT * FROM jobs WHERE id = ?'),
-      insertInput: this.db.prepare('INSERT OR REPLACE INTO inputs (job_id, bytes, extension) VALUES (?, ?, ?)'),
-      input: this.db.prepare('SELECT bytes, extension FROM inputs WHERE job_id = ?'),
+      insertInput: this.db.prepare('INSERT OR REPLACE INTO inputs (job_id, bytes, extension, mask) VALUES (?, ?, ?, ?)'),
+      input: this.db.prepare('SELECT bytes, extension, mask FROM inputs WHERE job_id = ?'),
       deleteInput: this.db.prepare('DELETE FROM inputs WHERE job_id = ?'),
       active: this.db.prepare(`SELECT * FROM jobs WHERE state IN (${ACTIVE.map(() => '?').join(', ')}) ORDER BY seq`),
       byRequester: this.db.prepare('SELECT created_at FROM jobs WHERE requester_id = ? AND created_at > ? ORDER BY created_at'),
@@ -195,7 +198,7 @@ export class JobStore {
         requester_id: job.requester.id, requester_name: job.requester.name, guild_id: job.origin.guildId, channel_id: job.origin.channelId,
         interaction_id: job.origin.interactionId, interaction_token: job.origin.interactionToken, interaction_at: job.origin.interactionAt,
         attachment_limit: job.origin.attachmentLimit, created_at: job.createdAt, parent_job: job.parent?.jobId ?? null, parent_image: job.parent?.image ?? null });
-      if (input) this.statements.insertInput.run(job.id, input.bytes, input.extension);
+      if (input) this.statements.insertInput.run(job.id, input.bytes, input.extension, input.mask ?? null);
     })();
   }
 
@@ -254,7 +257,8 @@ export class JobStore {
   }
 
   input(jobId: string): StoredInput | undefined {
-    return InputSchema.parse(this.statements.input.get(jobId));
+    const row = InputSchema.parse(this.statements.input.get(jobId));
+    return row && { bytes: row.bytes, extension: row.extension, ...(row.mask ? { mask: row.mask } : {}) };
   }
 
   /** Jobs not yet finished, in the order they were accepted. */

@@ -33,8 +33,8 @@ function raw(overrides: Record<string, unknown> = {}) {
 }
 
 describe('shipped templates', () => {
-  it('load: txt2img, img2vid, img2vid-core, img2img and the two upscales', () => {
-    expect([...templates.keys()].sort()).toEqual(['img2img', 'img2vid', 'img2vid-core', 'txt2img', 'upscale-latent', 'upscale-model']);
+  it('load: txt2img, img2vid, img2vid-core, img2img, inpaint and the two upscales', () => {
+    expect([...templates.keys()].sort()).toEqual(['img2img', 'img2vid', 'img2vid-core', 'inpaint', 'txt2img', 'upscale-latent', 'upscale-model']);
     expect(templates.get('img2vid')?.outputNodes).toEqual(['24']);
     expect(templates.get('img2vid-core')?.workflow['24']?.class_type).toBe('SaveAnimatedWEBP');
   });

@@ -51,6 +51,37 @@ describe('more ways to create', () => {
     expect(await refusal(token)).toBe('Attach a picture (PNG, JPEG or WebP).');
   });
 
+  it('/inpaint uploads the picture, then the mask with original_ref naming it, and paints through the composite', async () => {
+    // White on the left (repaint), black on the right (keep).
+    const maskPng = await sharp({ create: { width: 96, height: 64, channels: 3, background: '#000000' } })
+      .composite([{ input: { create: { width: 48, height: 64, channels: 3, background: '#ffffff' } }, left: 0, top: 0 }]).png().toBuffer();
+    const picture = h.discord.addAttachment('room.png', still, 'image/png');
+    const mask = h.discord.addAttachment('mask.png', maskPng, 'image/png');
+    const { token } = h.discord.chatInput('inpaint', [
+      { name: 'image', type: 11, value: picture.id }, { name: 'mask', type: 11, value: mask.id }, option('prompt', 'a window with a view'), option('grow', 8),
+    ], ann, { attachments: [picture, mask] });
+    const prompt = await promptWith(token, 'a window with a view');
+    const upload = h.sim.state.maskUploads.at(-1);
+    const original = [...h.sim.state.files.entries()].find(([key, bytes]) => key.startsWith('input/discord/') && bytes.equals(still));
+    expect(upload?.originalRef).toEqual({ filename: original?.[0].slice('input/discord/'.length), subfolder: 'discord', type: 'input' });
+    expect(node(prompt, 'LoadImage')?.['image']).toBe(`discord/${upload?.name}`);
+    expect(node(prompt, 'VAEEncodeForInpaint')).toMatchObject({ mask: ['10', 1], pixels: ['10', 0], grow_mask_by: 8 });
+    // What LoadImage reads: the picture, transparent where to repaint.
+    const composite = h.sim.state.files.get(`input/discord/${upload?.name}`) as Buffer;
+    const alpha = await sharp(composite).extractChannel(3).raw().toBuffer();
+    expect([alpha[0], alpha[47], alpha[48], alpha[95]]).toEqual([0, 0, 255, 255]);
+    const rgb = await sharp(composite).removeAlpha().raw().toBuffer();
+    expect([...rgb.subarray(0, 3)]).toEqual([20, 120, 200]);
+  });
+
+  it('/inpaint refuses a mask with nothing to repaint, privately', async () => {
+    const black = await sharp({ create: { width: 96, height: 64, channels: 3, background: '#000000' } }).png().toBuffer();
+    const picture = h.discord.addAttachment('room.png', still, 'image/png');
+    const mask = h.discord.addAttachment('mask.png', black, 'image/png');
+    const { token } = h.discord.chatInput('inpaint', [{ name: 'image', type: 11, value: picture.id }, { name: 'mask', type: 11, value: mask.id }, option('prompt', 'x')], member('blank'), { attachments: [picture, mask] });
+    expect(await refusal(token)).toBe('That mask has nothing to repaint: paint white where the picture should change (black keeps it).');
+  });
+
   it('turns each aspect ratio into the template\'s sizes (SDXL: around 1024², sides multiples of 64)', async () => {
     const expected: Record<string, [number, number]> = { '1:1': [1024, 1024], '3:2': [1280, 832], '2:3': [832, 1280], '16:9': [1344, 768], '9:16': [768, 1344], '21:9': [1536, 640] };
     for (const [ratio, size] of Object.entries(expected)) {

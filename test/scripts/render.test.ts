@@ -42,7 +42,7 @@ describe('npm run render', () => {
   });
 
   it.each([
-    [['--template', 'nope', '--out', '/tmp/x'], 'render failed: unknown template "nope" (available: img2img, img2vid-core, img2vid, txt2img, upscale-latent, upscale-model)'],
+    [['--template', 'nope', '--out', '/tmp/x'], 'render failed: unknown template "nope" (available: img2img, img2vid-core, img2vid, inpaint, txt2img, upscale-latent, upscale-model)'],
     [['--template', 'txt2img', '--set', 'prompt=x', '--set', 'steps=0', '--out', '/tmp/x'], 'render failed: steps must be between 1 and 100 (got 0)'],
     [['--template', 'txt2img', '--set', 'oops', '--out', '/tmp/x'], 'render failed: --set oops is not name=value'],
     [['--template', 'img2vid', '--out', '/tmp/x'], 'render failed: template img2vid needs an input image: add --image PATH'],

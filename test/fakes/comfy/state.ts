@@ -36,6 +36,8 @@ export class SimState {
   history = new Map<string, SimHistoryEntry>();
   /** `${type}/${subfolder}/${filename}` → bytes. */
   files = new Map<string, Buffer>();
+  /** Every /upload/mask: the saved name, the original it named, and the mask's bytes as sent. */
+  readonly maskUploads: Array<{ name: string; subfolder: string; originalRef: unknown; mask: Buffer }> = [];
   /** Node signature → its UI output (null for nodes without UI): ComfyUI's execution cache. */
   cache = new Map<string, UiOutput | null>();
   fileCounters = new Map<string, number>();
