@@ -4,7 +4,7 @@ import {
 import type { InputImage } from '../comfy/runner.js';
 import type { CommandDeps } from '../commands/command.js';
 import { UserError } from '../discord/user-error.js';
-import type { ResultButton } from '../discord/result-buttons.js';
+import { parseResultButton, type ResultButton } from '../discord/result-buttons.js';
 import type { Requester } from '../service/jobs.js';
 import type { FollowUp } from '../service/derive.js';
 
@@ -43,11 +43,23 @@ export async function onResultButton(interaction: ButtonInteraction, button: Res
     return;
   }
   const fetchPicture = () => {
-    const attachment = [...interaction.message.attachments.values()][button.image];
+    const attachment = [...interaction.message.attachments.values()][button.image - firstOutputOf(interaction)];
     if (!attachment) throw new UserError('result.noPicture', { image: button.image + 1, id: button.jobId });
     return deps.fetchImage({ url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType });
   };
   await followUpJob(interaction, deps, caller, { action: button.action, jobId: button.jobId, image: button.image, fetchPicture });
+}
+
+/** The first output a message shows (a result split over messages): the index its Delete button carries. */
+function firstOutputOf(interaction: ButtonInteraction): number {
+  for (const row of interaction.message.components) {
+    if (!('components' in row)) continue;
+    for (const component of row.components) {
+      const parsed = 'customId' in component && component.customId ? parseResultButton(component.customId) : undefined;
+      if (parsed?.action === 'delete') return parsed.image;
+    }
+  }
+  return 0;
 }
 
 /** The Edit button's form: the prompt and negative, filled in with the job's own. */

@@ -14,7 +14,8 @@ import { DiscordHttpError, type DiscordUploader, type OutgoingUpload } from './u
 import { DiscordRest, type MessageRef, type PostedMessage, type RecentMessage } from './rest.js';
 import { describeError, OutputsDroppedError, TooLargeError } from './user-error.js';
 import type { Runnable } from '../service/derive.js';
-import { resultRows } from './result-buttons.js';
+import { MAX_PICTURES_PER_MESSAGE, resultRows } from './result-buttons.js';
+import { splitWithin } from './split.js';
 
 /** A message showing a job, and where it is (to edit it later). */
 interface Posted {
@@ -36,6 +37,8 @@ const ATTEMPTS = 4;
 const RECENT_MESSAGES = 50;
 /** Animated WebP up to this size also gets a GIF beside it, since WebP does not play inline everywhere. */
 const COMPANION_MAX_BYTES = 8 * 1024 * 1024;
+/** Discord takes at most 10 files per message. */
+const MAX_FILES_PER_MESSAGE = 10;
 /** Room kept in the upload limit for the JSON part and multipart framing. */
 const OVERHEAD = 16 * 1024;
 
@@ -190,9 +193,10 @@ export class Delivery {
     }
     let limit = job.origin.attachmentLimit;
     let sent = 0;
+    const parts = new Set<number>();
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.postResult(job, result, limit, (bytes) => (sent = bytes));
+        await this.postResult(job, result, limit, (bytes) => (sent = bytes), parts);
         return 'done';
       } catch (error) {
         if (tooLarge(error) && limit > 64 * 1024) {
@@ -211,32 +215,86 @@ export class Delivery {
     }
   }
 
-  /** `onSize` learns how many bytes of files were sent, so a "too large" answer can say the real size. */
-  private async postResult(job: Job, result: PromptResult, limit: number, onSize: (bytes: number) => void): Promise<void> {
-    const prepared = await this.prepare(job, result.outputs, limit);
-    onSize(prepared.bytes);
+  /**
+   * Posts the outputs: in one message when they fit the upload limit, otherwise split over several in order (the
+   * first edits the reply, the others follow it), each with the buttons of its own pictures. Parts already sent
+   * (`sent`, by their first output) are not sent again when a later part is retried. `onSize` learns how many bytes
+   * of files were sent, so a "too large" answer can say the real size.
+   */
+  private async postResult(job: Job, result: PromptResult, limit: number, onSize: (bytes: number) => void, sent: Set<number>): Promise<void> {
+    const opened = await this.openAll(job, result.outputs);
+    const perMessage = result.outputs.some((output) => output.kind === 'image') ? MAX_PICTURES_PER_MESSAGE : MAX_FILES_PER_MESSAGE;
+    const groups = splitWithin(opened.map((view) => view?.contentLength), limit - OVERHEAD, perMessage);
     try {
-      const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
-      const dropped = job.dropped?.length ? `\n${this.say('done.dropped', { reason: job.dropped.join('; ') })}` : '';
-      const body: MessageBody = {
-        content: `${this.say('done.summary', { seconds: seconds.toFixed(1) })}${dropped}`,
-        embeds: [buildEmbed(this.options.catalog, job, seconds, prepared.shrunk)],
-        attachments: prepared.uploads.map((upload, index) => ({ id: index, filename: upload.name })),
-        allowed_mentions: { parse: [] },
-        components: this.resultButtons(job, result),
-      };
-      const posted = await this.post(job, body, prepared.uploads, 'result');
-      if (posted && prepared.companions.length > 0) this.track(this.addCompanions(job, posted, prepared.companions, limit - prepared.bytes - OVERHEAD));
+      for (const [part, group] of groups.entries()) {
+        const first = group[0] ?? 0;
+        if (sent.has(first)) continue;
+        const prepared = await this.prepare(job, group.map((index) => ({ output: result.outputs[index] as OutputFile, view: opened[index] as ViewResult })), limit);
+        // Those streams are the prepared uploads' now.
+        for (const index of group) opened[index] = undefined;
+        onSize(prepared.bytes);
+        try {
+          const body = this.resultBody(job, result, group, prepared);
+          const posted = part === 0 ? await this.post(job, body, prepared.uploads, 'result') : await this.postPart(job, body, prepared.uploads, part);
+          sent.add(first);
+          if (posted && prepared.companions.length > 0) this.track(this.addCompanions(job, posted, prepared.companions, limit - prepared.bytes - OVERHEAD));
+        } finally {
+          prepared.dispose();
+        }
+      }
     } finally {
-      prepared.dispose();
+      for (const view of opened) view?.stream.destroy();
     }
   }
 
-  /** Buttons under a result: a row per still picture (its index in the outputs is its attachment's place), one for the job. */
-  private resultButtons(job: Job, result: PromptResult): unknown[] {
+  private resultBody(job: Job, result: PromptResult, group: readonly number[], prepared: Prepared): MessageBody {
+    const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
+    const dropped = job.dropped?.length ? `\n${this.say('done.dropped', { reason: job.dropped.join('; ') })}` : '';
+    return {
+      content: `${this.say('done.summary', { seconds: seconds.toFixed(1) })}${dropped}`,
+      embeds: [buildEmbed(this.options.catalog, job, seconds, prepared.shrunk)],
+      attachments: prepared.uploads.map((upload, index) => ({ id: index, filename: upload.name })),
+      allowed_mentions: { parse: [] },
+      components: this.resultButtons(job, result, group),
+    };
+  }
+
+  /** Opens every output (downloads fetched early are reused): their sizes decide how they are split. */
+  private async openAll(job: Job, outputs: readonly OutputFile[]): Promise<Array<ViewResult | undefined>> {
+    const opened: Array<ViewResult | undefined> = [];
+    try {
+      for (const output of outputs) opened.push(await this.options.outputs.open(job, output));
+      return opened;
+    } catch (error) {
+      for (const view of opened) view?.stream.destroy();
+      throw error;
+    }
+  }
+
+  /** A later part of a split result: a follow-up of the interaction while its token lives, else a channel post. */
+  private async postPart(job: Job, body: MessageBody, files: readonly OutgoingUpload[], part: number): Promise<Posted | undefined> {
+    if (this.tokenAlive(job)) {
+      try {
+        const message = await this.rest.followUp(job.origin.interactionToken, this.scrubbed(body), files);
+        return message && { message, ref: { kind: 'followup', token: job.origin.interactionToken, messageId: message.id } };
+      } catch (error) {
+        if (!gone(error)) throw error;
+      }
+    }
+    const channelId = job.origin.channelId ?? (await this.rest.openDm(job.requester.id));
+    const message = await this.rest.post(channelId, { ...this.scrubbed(body), nonce: `${nonceOf(job, 'result')}:${part}`.slice(0, 25), enforce_nonce: true }, files);
+    return message && { message, ref: { kind: 'channel', channelId, messageId: message.id } };
+  }
+
+  /**
+   * Buttons under one message of a result: a row per still picture it shows (by its index in the job's outputs)
+   * and one for the job, whose buttons carry the message's first output index (a picture's attachment place is
+   * its index minus that).
+   */
+  private resultButtons(job: Job, result: PromptResult, group: readonly number[]): unknown[] {
     const runnable = this.options.runnable?.() ?? { img2img: false, upscale: false, img2vid: false };
-    const pictures = result.outputs.flatMap((output, index) => (output.kind === 'image' ? [index] : []));
-    return resultRows({ say: (id, values) => this.say(id, values) }, { id: job.id, fromText: job.kind === 'imagine' }, pictures, runnable);
+    const pictures = group.filter((index) => result.outputs[index]?.kind === 'image');
+    return resultRows({ say: (id, values) => this.say(id, values) }, { id: job.id, fromText: job.kind === 'imagine' }, pictures, runnable, group[0] ?? 0);
   }
 
   /** Encodes the GIF companions and adds them to the message already showing the result (best effort). */
@@ -268,7 +326,7 @@ export class Delivery {
    * Each output is streamed from ComfyUI when it fits its share of the limit (the first download is reused, a
    * retry downloads again); only images and animations that must shrink are read into memory and re-encoded.
    */
-  private async prepare(job: Job, outputs: readonly OutputFile[], limit: number): Promise<Prepared> {
+  private async prepare(job: Job, outputs: ReadonlyArray<{ output: OutputFile; view: ViewResult }>, limit: number): Promise<Prepared> {
     const share = Math.floor((limit - OVERHEAD) / outputs.length);
     const pending = new Set<Readable>();
     const uploads: OutgoingUpload[] = [];
@@ -276,14 +334,13 @@ export class Delivery {
     let shrunk = false;
     let total = 0;
     try {
-      for (const output of outputs) {
+      for (const { output, view: first } of outputs) {
         const name = basename(output.filename.replaceAll('\\', '/'));
         const contentType = MIME[extname(name).toLowerCase()] ?? 'application/octet-stream';
-        const first = await this.options.outputs.open(job, output);
+        pending.add(first.stream);
         const size = first.contentLength;
         const companion = output.kind === 'animation' && name.toLowerCase().endsWith('.webp') && (size ?? Infinity) <= COMPANION_MAX_BYTES;
         if (size !== undefined && size <= share && !companion) {
-          pending.add(first.stream);
           let reuse: Readable | undefined = first.stream;
           uploads.push({
             name, contentType,
@@ -301,6 +358,7 @@ export class Delivery {
           total += size;
           continue;
         }
+        pending.delete(first.stream);
         const bytes = await readAll(first.stream, Math.max(share, COMPANION_MAX_BYTES) * 4);
         const { fitToLimit } = await import('./fit.js');
         const fitted = await fitToLimit({ name, bytes }, share);

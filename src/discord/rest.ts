@@ -17,7 +17,10 @@ export type RecentMessage = z.infer<typeof RecentMessageSchema>;
 const IdSchema = z.looseObject({ id: z.string() });
 
 /** A message that can be edited later: the interaction's reply (its webhook), or a channel message (bot token). */
-export type MessageRef = { kind: 'original'; token: string } | { kind: 'channel'; channelId: string; messageId: string };
+export type MessageRef =
+  | { kind: 'original'; token: string }
+  | { kind: 'followup'; token: string; messageId: string }
+  | { kind: 'channel'; channelId: string; messageId: string };
 
 /**
  * The Discord REST calls the bot makes outside discord.js, one method each, every answer parsed with zod. The
@@ -39,9 +42,15 @@ export class DiscordRest {
     return parsed(await this.transport.send('POST', `/channels/${channelId}/messages`, { body, files, auth: true }));
   }
 
+  /** Another message under the interaction (its webhook): no channel permission needed, while the token lives. */
+  async followUp(token: string, body: unknown, files: readonly OutgoingUpload[] = []): Promise<PostedMessage | undefined> {
+    return parsed(await this.transport.send('POST', `/webhooks/${this.appId}/${token}`, { body, files, auth: false }));
+  }
+
   /** Edits a message shown earlier, wherever it is. */
   async edit(ref: MessageRef, body: unknown, files: readonly OutgoingUpload[] = []): Promise<PostedMessage | undefined> {
     if (ref.kind === 'original') return this.editOriginal(ref.token, body, files);
+    if (ref.kind === 'followup') return parsed(await this.transport.send('PATCH', `/webhooks/${this.appId}/${ref.token}/messages/${ref.messageId}`, { body, files, auth: false }));
     return parsed(await this.transport.send('PATCH', `/channels/${ref.channelId}/messages/${ref.messageId}`, { body, files, auth: true }));
   }
 

@@ -45,9 +45,10 @@ function button(action: ResultAction, label: string, emoji: string, jobId: strin
 /**
  * The rows under a result message. `pictures` are the indexes (in the job's outputs) of the still pictures this
  * message shows; each gets a row of its own actions, numbered when there are several. The last row acts on the
- * whole job: reroll and edit (for jobs made from text) and delete.
+ * whole job: reroll and edit (for jobs made from text) and delete; their index is the message's first output, so
+ * a picture's place among the message's attachments is its index minus that (a result split over messages).
  */
-export function resultRows(messages: Messages, job: { id: string; fromText: boolean }, pictures: readonly number[], runnable: Runnable) {
+export function resultRows(messages: Messages, job: { id: string; fromText: boolean }, pictures: readonly number[], runnable: Runnable, firstOutput = 0) {
   const { say } = messages;
   const rows: Array<{ type: 1; components: unknown[] }> = [];
   const actions = PER_PICTURE.filter((entry) => runnable[entry.needs]);
@@ -58,8 +59,8 @@ export function resultRows(messages: Messages, job: { id: string; fromText: bool
     }
   }
   const whole = [
-    ...(job.fromText ? [button('reroll', say('button.reroll'), '🔁', job.id, 0), button('edit', say('button.edit'), '✏️', job.id, 0)] : []),
-    button('delete', say('button.delete'), '🗑️', job.id, 0, 4),
+    ...(job.fromText ? [button('reroll', say('button.reroll'), '🔁', job.id, firstOutput), button('edit', say('button.edit'), '✏️', job.id, firstOutput)] : []),
+    button('delete', say('button.delete'), '🗑️', job.id, firstOutput, 4),
   ];
   rows.push({ type: 1, components: whole });
   return rows;

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../fakes/discord/fake-discord.js';
 import { waitFor } from '../helpers.js';
@@ -116,6 +117,29 @@ describe('buttons under a result', () => {
     const answer = await waitForOriginal(h.discord, mine.token, (message) => message.content !== '', 'the answer');
     expect(answer).toMatchObject({ content: `Deleted the result of job \`${four.jobId}\`.`, flags: 64 });
     expect(h.discord.deletedMessages.has(four.message.id)).toBe(true);
+  });
+
+  it('splits a batch that does not fit one upload over messages at full quality, each with its pictures\' buttons', async () => {
+    const sizes = four.message.files.map((file) => file.length);
+    // Room for two pictures but not three.
+    const limit = 16 * 1024 + Math.floor(2.5 * (sizes.reduce((sum, size) => sum + size, 0) / sizes.length));
+    expect(2 * Math.max(...sizes) <= limit - 16 * 1024 && 3 * Math.min(...sizes) > limit - 16 * 1024).toBe(true);
+    const { token } = h.discord.chatInput('imagine', [option('prompt', 'a batch too big for one message'), option('count', 4)], ann, { attachmentSizeLimit: limit });
+    const first = await result(token);
+    const jobId = idOf(first, 'job:delete:').split(':')[2] as string;
+    const second = await waitFor(() => h.discord.followUps.find((message) => message.files.length > 0 && JSON.stringify(message.components).includes(jobId)), 'the second part');
+    expect([first.files.length, second.files.length]).toEqual([2, 2]);
+    for (const file of [...first.files, ...second.files]) expect((await sharp(file).metadata()).format).toBe('png');
+    const actions = (message: StoredMessage) => rowsOf(message).map((row) => row.map((button) => button.custom_id.split(':').slice(1).join(':')));
+    expect(actions(second)).toEqual([
+      ...[2, 3].map((image) => ['vary-subtle', 'vary-strong', 'upscale', 'animate'].map((action) => `${action}:${jobId}:${image}`)),
+      ['reroll', 'edit', 'delete'].map((action) => `${action}:${jobId}:2`),
+    ]);
+    expect(actions(first).at(-1)).toEqual(['reroll', 'edit', 'delete'].map((action) => `${action}:${jobId}:0`));
+    const uploadsBefore = new Set(h.sim.state.files.keys());
+    await follow(second, `job:vary-subtle:${jobId}:3`);
+    const uploaded = [...h.sim.state.files.entries()].filter(([key]) => key.startsWith('input/') && !uploadsBefore.has(key));
+    expect(uploaded.map(([, bytes]) => bytes.equals(second.files[1] as Buffer))).toEqual([true]);
   });
 
   it('works on a result made before the bot restarted', async () => {
