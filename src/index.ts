@@ -8,6 +8,7 @@ import { ComfyRunner } from './comfy/runner.js';
 import { BotConfigSchema, configuredDefaults, loadConfigOrExit, secretsOf } from './config.js';
 import { Delivery } from './discord/delivery.js';
 import { JobService } from './service/jobs.js';
+import type { Runnable } from './service/derive.js';
 import { DiscordUploader } from './discord/uploader.js';
 import { wireJobEvents } from './discord/job-events.js';
 import { en, messagesOf } from './discord/messages.js';
@@ -112,10 +113,11 @@ async function main(): Promise<void> {
   let shuttingDown = false;
   const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN });
   const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store,
-    runnable: () => jobs.runnable() });
+    runnable: (): Runnable => jobs.runnable() });
   const defaults: Record<JobKind, string> = configuredDefaults(config);
   const jobs = new JobService({
-    settings: config, templates, pool, scheduler, store, defaults, now: Date.now, keepDays: KEEP_FINISHED_DAYS, shuttingDown: () => shuttingDown,
+    settings: config, templates, pool, scheduler, store, defaults, now: Date.now, keepDays: KEEP_FINISHED_DAYS, startedAt: Date.now(),
+    repost: (job, reply): Promise<void> => delivery.show(job, reply), shuttingDown: () => shuttingDown,
     announce: (job, position, comfyDown) => delivery.progress(job, queuedText(messages, job.id, position, comfyDown)),
   });
   bindEvents(client, {

@@ -50,6 +50,19 @@ function nameOf(server: ComfyServer): string {
  * every node and model it needs. A server that stops answering is marked down and health-checked with backoff
  * until it answers again.
  */
+export interface ServerStatus {
+  label: string;
+  up: boolean;
+  /** The bot's own prompts inside it. */
+  jobs: number;
+  /** ComfyUI's queue length (running and pending), everyone's. */
+  queued?: number;
+  version?: string;
+  gpu?: string;
+  vramTotal?: number;
+  vramFree?: number;
+}
+
 export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Error]; skipped: [Backend, string[]]; catalogs: [] }> {
   private readonly backends: Backend[];
   private readonly healthTimers = new Map<Backend, NodeJS.Timeout>();
@@ -151,6 +164,28 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
       return backend.catalog.options(classType, input).catch(() => [] as string[]);
     }));
     return [...new Set(lists.flat())];
+  }
+
+  /**
+   * Each server as /status shows it: its label (never its address), whether it answers, its GPU and VRAM and
+   * ComfyUI version (from /system_stats) and its own queue length. Asked at once, each within `timeoutMs`.
+   */
+  async status(timeoutMs: number): Promise<ServerStatus[]> {
+    return Promise.all(this.backends.map(async (backend): Promise<ServerStatus> => {
+      const [stats, queued] = await Promise.all([
+        backend.conn.client.systemStats({ timeoutMs }).catch(() => undefined),
+        backend.conn.client.queueRemaining({ timeoutMs }).catch(() => undefined),
+      ]);
+      if (!stats) return { label: backend.label, up: false, jobs: backend.jobs.size };
+      const device = stats.devices[0];
+      return {
+        label: backend.label, up: true, jobs: backend.jobs.size,
+        ...(queued !== undefined ? { queued } : {}),
+        ...(stats.system.comfyui_version ? { version: stats.system.comfyui_version } : {}),
+        ...(device ? { gpu: device.name.replace(/^[a-z]+:\d+\s+/i, '').replace(/\s*:\s*\w+$/, '') } : {}),
+        ...(device?.vram_total ? { vramTotal: device.vram_total, vramFree: device.vram_free ?? 0 } : {}),
+      };
+    }));
   }
 
   /** Sum of the servers' own queue lengths; undefined if none answers. */

@@ -4,9 +4,12 @@ import { imagine } from './imagine.js';
 import { img2img } from './img2img.js';
 import { img2vid } from './img2vid.js';
 import { inpaint } from './inpaint.js';
+import { jobs } from './jobs.js';
 import { queue } from './queue.js';
+import { show } from './show.js';
+import { status } from './status.js';
 
 /** The explicit list read by both the router and the registration script. */
-export const commands: readonly Command[] = [imagine, img2img, inpaint, img2vid, queue, cancel];
+export const commands: readonly Command[] = [imagine, img2img, inpaint, img2vid, queue, status, jobs, show, cancel];
 
 export type { Command };

@@ -24,7 +24,7 @@ interface Posted {
 }
 
 /** A result is recorded in the ledger (where it went, then its message) so a restart can look before posting again. */
-type Purpose = 'result' | 'notice';
+type Purpose = 'result' | 'notice' | 'show';
 
 /** Discord's interaction tokens live 15 minutes; stop using one a little before that. */
 const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
@@ -162,6 +162,20 @@ export class Delivery {
     return delivering.finally(() => this.inFlight.delete(delivering));
   }
 
+  /**
+   * /show: a finished job's result posted again as the reply to `reply` (another interaction), with its buttons,
+   * from the files ComfyUI still has. Nothing about the job itself changes; errors reach the caller.
+   */
+  async show(job: Job, reply: { interactionToken: string; attachmentLimit: number }): Promise<void> {
+    const shown: Job = { ...job, recovered: false, origin: { ...job.origin, interactionToken: reply.interactionToken, interactionAt: this.now(), attachmentLimit: reply.attachmentLimit } };
+    const outputs = (job.outputs ?? []).map((output) => ({ ...output, nodeId: '', key: 'images' }));
+    try {
+      await this.postResult(shown, { promptId: job.promptId ?? '', outputs, cached: false }, reply.attachmentLimit, () => undefined, new Set(), 'show');
+    } finally {
+      this.options.outputs.done(shown);
+    }
+  }
+
   /** Tells the member why the job ended without a result. */
   async fail(job: Job, error: unknown): Promise<void> {
     await this.closeEditor(job);
@@ -191,6 +205,8 @@ export class Delivery {
       else await this.post(job, { content: this.say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] } }, []).catch(() => undefined);
       return 'failed';
     }
+    // Written with where the result goes (record below): /show can post it again from ComfyUI's files.
+    job.outputs = result.outputs.map(({ filename, subfolder, type, kind }) => ({ filename, subfolder, type, kind }));
     let limit = job.origin.attachmentLimit;
     let sent = 0;
     const parts = new Set<number>();
@@ -221,7 +237,7 @@ export class Delivery {
    * (`sent`, by their first output) are not sent again when a later part is retried. `onSize` learns how many bytes
    * of files were sent, so a "too large" answer can say the real size.
    */
-  private async postResult(job: Job, result: PromptResult, limit: number, onSize: (bytes: number) => void, sent: Set<number>): Promise<void> {
+  private async postResult(job: Job, result: PromptResult, limit: number, onSize: (bytes: number) => void, sent: Set<number>, purpose: Purpose = 'result'): Promise<void> {
     const opened = await this.openAll(job, result.outputs);
     const perMessage = result.outputs.some((output) => output.kind === 'image') ? MAX_PICTURES_PER_MESSAGE : MAX_FILES_PER_MESSAGE;
     const groups = splitWithin(opened.map((view) => view?.contentLength), limit - OVERHEAD, perMessage);
@@ -235,7 +251,7 @@ export class Delivery {
         onSize(prepared.bytes);
         try {
           const body = this.resultBody(job, result, group, prepared);
-          const posted = part === 0 ? await this.post(job, body, prepared.uploads, 'result') : await this.postPart(job, body, prepared.uploads, part);
+          const posted = part === 0 ? await this.post(job, body, prepared.uploads, purpose) : await this.postPart(job, body, prepared.uploads, part);
           sent.add(first);
           if (posted && prepared.companions.length > 0) this.track(this.addCompanions(job, posted, prepared.companions, limit - prepared.bytes - OVERHEAD));
         } finally {

@@ -66,6 +66,10 @@ export interface Job {
   recovered?: boolean;
   /** Failed submissions in a row (HTTP 5xx); after a few the job fails instead of retrying forever. */
   submitFailures?: number;
+  /** What the job produced, as ComfyUI named the files (kept so /show can post it again). */
+  outputs?: Array<{ filename: string; subfolder: string; type: string; kind: 'image' | 'animation' | 'video' | 'audio' | 'other' }>;
+  /** The requester's Discord locale (en-US, zh-CN…): the language the job's messages are written in. */
+  locale?: string;
   /** The result this job was made from (a button under it): that job's id and which of its images (0-based). */
   parent?: { jobId: string; image: number };
   /** Outputs ComfyUI dropped when it accepted the prompt (a 200 with node_errors), in plain sentences. */

@@ -76,6 +76,7 @@ export interface NewJob {
   /** An attached image: stored with the job, read back when it is submitted. */
   input?: StoredInput;
   parent?: { jobId: string; image: number };
+  locale?: string;
 }
 
 /**

@@ -55,7 +55,10 @@ const MIGRATIONS: readonly string[] = [
   // A job made from a result's button names that result: the job and which of its images.
   `ALTER TABLE jobs ADD COLUMN parent_job TEXT;
    ALTER TABLE jobs ADD COLUMN parent_image INTEGER;
-   ALTER TABLE inputs ADD COLUMN mask BLOB;`,
+   ALTER TABLE inputs ADD COLUMN mask BLOB;
+   ALTER TABLE jobs ADD COLUMN outputs TEXT;
+   ALTER TABLE jobs ADD COLUMN locale TEXT;
+   CREATE INDEX jobs_by_requester_seq ON jobs(requester_id, seq);`,
 ];
 
 /**
@@ -89,7 +92,7 @@ export interface JobStoreOptions {
 interface Columns {
   id: string; state: JobState; backend: string | null; prompt_id: string | null; vals: string | null; message_id: string | null;
   resubmits: number; submitted_at: number | null; started_at: number | null; finished_at: number | null; updated_at: number;
-  delivery_target: string | null; delivery_message_id: string | null;
+  delivery_target: string | null; delivery_message_id: string | null; outputs: string | null;
 }
 
 const ACTIVE: readonly JobState[] = ['waiting', 'submitting', 'submitted', 'running', 'delivering'];
@@ -105,7 +108,9 @@ const RowSchema = z.object({
   attachment_limit: z.number(), state: z.enum(JOB_STATES), backend: maybeText, prompt_id: maybeText, vals: maybeText, message_id: maybeText,
   resubmits: z.number(), created_at: z.number(), submitted_at: maybeTime, started_at: maybeTime, finished_at: maybeTime,
   delivery_target: maybeText, delivery_message_id: maybeText, parent_job: maybeText, parent_image: maybeTime,
+  outputs: maybeText, locale: maybeText,
 });
+const OutputsSchema = z.array(z.object({ filename: z.string(), subfolder: z.string(), type: z.string(), kind: z.enum(['image', 'animation', 'video', 'audio', 'other']) }));
 type Row = z.infer<typeof RowSchema>;
 const TimesSchema = z.array(z.object({ created_at: z.number() }));
 const InputSchema = z.object({ bytes: z.instanceof(Buffer), extension: z.string(), mask: z.instanceof(Buffer).nullable() }).optional();
@@ -138,13 +143,13 @@ export class JobStore {
     this.statements = {
       insert: this.db.prepare(`INSERT INTO jobs (id, seq, kind, template, params, requester_id, requester_name, guild_id, channel_id,
         interaction_id, interaction_token, interaction_at, attachment_limit, state, backend, prompt_id, vals, message_id, resubmits,
-        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id, parent_job, parent_image)
+        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id, parent_job, parent_image, outputs, locale)
         VALUES (@id, @seq, @kind, @template, @params, @requester_id, @requester_name, @guild_id, @channel_id, @interaction_id,
         @interaction_token, @interaction_at, @attachment_limit, @state, @backend, @prompt_id, @vals, @message_id, @resubmits,
-        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id, @parent_job, @parent_image)`),
+        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id, @parent_job, @parent_image, @outputs, @locale)`),
       update: this.db.prepare(`UPDATE jobs SET state = @state, backend = @backend, prompt_id = @prompt_id, vals = @vals, message_id = @message_id,
         resubmits = @resubmits, submitted_at = @submitted_at, started_at = @started_at, finished_at = @finished_at, updated_at = @updated_at,
-        delivery_target = @delivery_target, delivery_message_id = @delivery_message_id,
+        delivery_target = @delivery_target, delivery_message_id = @delivery_message_id, outputs = @outputs,
         interaction_token = CASE WHEN @state IN ('done', 'failed', 'cancelled') THEN '' ELSE interaction_token END WHERE id = @id`),
       has: this.db.prepare('SELECT 1 FROM jobs WHERE id = ?'),
       get: this.db.prepare('SELECT * FROM jobs WHERE id = ?'),
@@ -152,6 +157,7 @@ export class JobStore {
       input: this.db.prepare('SELECT bytes, extension, mask FROM inputs WHERE job_id = ?'),
       deleteInput: this.db.prepare('DELETE FROM inputs WHERE job_id = ?'),
       active: this.db.prepare(`SELECT * FROM jobs WHERE state IN (${ACTIVE.map(() => '?').join(', ')}) ORDER BY seq`),
+      latestOf: this.db.prepare('SELECT * FROM jobs WHERE requester_id = ? ORDER BY seq DESC LIMIT ?'),
       byRequester: this.db.prepare('SELECT created_at FROM jobs WHERE requester_id = ? AND created_at > ? ORDER BY created_at'),
       byGuild: this.db.prepare('SELECT created_at FROM jobs WHERE guild_id = ? AND created_at > ? ORDER BY created_at'),
       inDms: this.db.prepare('SELECT created_at FROM jobs WHERE guild_id IS NULL AND created_at > ? ORDER BY created_at'),
@@ -197,7 +203,7 @@ export class JobStore {
       this.statements.insert.run({ ...this.columns(job), seq: ++this.seq, kind: job.kind, template: job.template, params: JSON.stringify(job.params),
         requester_id: job.requester.id, requester_name: job.requester.name, guild_id: job.origin.guildId, channel_id: job.origin.channelId,
         interaction_id: job.origin.interactionId, interaction_token: job.origin.interactionToken, interaction_at: job.origin.interactionAt,
-        attachment_limit: job.origin.attachmentLimit, created_at: job.createdAt, parent_job: job.parent?.jobId ?? null, parent_image: job.parent?.image ?? null });
+        attachment_limit: job.origin.attachmentLimit, created_at: job.createdAt, parent_job: job.parent?.jobId ?? null, parent_image: job.parent?.image ?? null, locale: job.locale ?? null });
       if (input) this.statements.insertInput.run(job.id, input.bytes, input.extension, input.mask ?? null);
     })();
   }
@@ -248,6 +254,14 @@ export class JobStore {
   /** True when a job with this id is in the ledger (finished ones included, until pruned). */
   has(jobId: string): boolean {
     return this.statements.has.get(jobId) !== undefined;
+  }
+
+  /** A member's latest jobs, newest first (any state; finished ones until pruned); unreadable rows are left out. */
+  latestOf(userId: string, limit: number): Job[] {
+    return this.statements.latestOf.all(userId, limit).flatMap((row) => {
+      const parsed = RowSchema.safeParse(row);
+      return parsed.success ? [toJob(parsed.data)] : [];
+    });
   }
 
   /** A job in any state (finished ones until pruned): what a result's buttons are built from. */
@@ -322,6 +336,7 @@ export class JobStore {
       id: job.id, state: job.state, backend: job.backend ?? null, prompt_id: job.promptId ?? null, vals: job.values ? JSON.stringify(job.values) : null,
       message_id: job.messageId ?? null, resubmits: job.resubmits, submitted_at: job.submittedAt ?? null, started_at: job.startedAt ?? null,
       finished_at: job.finishedAt ?? null, updated_at: this.now(), delivery_target: job.deliveryTarget ?? null, delivery_message_id: job.deliveryMessageId ?? null,
+      outputs: job.outputs ? JSON.stringify(job.outputs) : null,
     };
   }
 }
@@ -346,5 +361,7 @@ function toJob(row: Row): Job {
   if (row.delivery_target) job.deliveryTarget = row.delivery_target;
   if (row.delivery_message_id) job.deliveryMessageId = row.delivery_message_id;
   if (row.parent_job !== null) job.parent = { jobId: row.parent_job, image: row.parent_image ?? 0 };
+  if (row.outputs !== null) job.outputs = OutputsSchema.parse(JSON.parse(row.outputs));
+  if (row.locale !== null) job.locale = row.locale;
   return job;
 }

@@ -1,5 +1,5 @@
 import { sizeForRatio, type AspectRatio } from '../comfy/aspect.js';
-import type { ComfyPool } from '../comfy/pool.js';
+import type { ComfyPool, ServerStatus } from '../comfy/pool.js';
 import { imageParamOf } from '../comfy/submit.js';
 import { comboChoices } from '../comfy/template-check.js';
 import { withLoraSlots } from '../comfy/lora.js';
@@ -62,6 +62,14 @@ export interface QueueView {
   now: number;
 }
 
+export interface BotStatus {
+  servers: ServerStatus[];
+  waiting: number;
+  /** Jobs sent to ComfyUI and not yet delivered. */
+  inFlight: number;
+  uptimeMs: number;
+}
+
 export interface ServiceSettings {
   ADMIN_ROLE_ID?: string | undefined;
   BANNED_WORDS: readonly string[];
@@ -76,9 +84,13 @@ export interface ServiceSettings {
 export interface JobServiceDeps {
   settings: ServiceSettings;
   templates: ReadonlyMap<string, Template>;
-  pool: Pick<ComfyPool, 'fitness' | 'describeMissing' | 'refreshStale' | 'comboValues' | 'anyUp' | 'queueRemaining' | 'size' | 'labelOf'>;
+  pool: Pick<ComfyPool, 'fitness' | 'describeMissing' | 'refreshStale' | 'comboValues' | 'anyUp' | 'queueRemaining' | 'size' | 'labelOf' | 'status'>;
+  /** When the bot started, for /status's uptime. */
+  startedAt?: number;
   scheduler: Scheduler<PromptResult>;
-  store: Pick<JobStore, 'recentByRequester' | 'recentByGuild' | 'recentInDms' | 'get'>;
+  store: Pick<JobStore, 'recentByRequester' | 'recentByGuild' | 'recentInDms' | 'get' | 'latestOf'>;
+  /** Posts a finished job's result again as the answer to another interaction (/show). */
+  repost?: (job: Job, reply: ReplyTarget) => Promise<void>;
   /** How long finished jobs stay in the ledger (what a result's buttons can still reach). */
   keepDays: number;
   /** The template each command uses when none is named (chosen from what the servers can run). */
@@ -184,6 +196,47 @@ export class JobService {
     const running = active.filter((job) => canSee(job, caller)).map((job) => ({ job, server: server(job) }));
     const shown = waiting.map((job, index) => ({ job, place: index + 1 })).filter(({ job }) => canSee(job, caller));
     return { running, waiting: shown, hidden: active.length - running.length + waiting.length - shown.length, comfyRemaining, now: this.deps.now() };
+  }
+
+  /**
+   * /jobs: a member's latest jobs, newest first. Anyone sees their own (from every server and DMs); an admin may
+   * name another member, and then sees only that member's jobs started in the admin's own server.
+   */
+  jobsOf(caller: Caller, memberId = caller.userId, limit = 10): Job[] {
+    const { store, scheduler } = this.deps;
+    const other = memberId !== caller.userId;
+    if (other && !caller.isAdmin) throw new UserError('jobs.othersForbidden');
+    const jobs = store.latestOf(memberId, other ? 100 : limit).filter((job) => !other || (caller.guildId !== null && job.origin.guildId === caller.guildId));
+    // A job still in the scheduler is fresher there than its last ledger write.
+    return jobs.slice(0, limit).map((job) => scheduler.get(job.id) ?? job);
+  }
+
+  /** /show's checks, before anything is answered publicly: the job exists, is the caller's (or an admin's), has a result. */
+  showable(caller: Caller, jobId: string): Job {
+    const job = this.result(jobId);
+    if (!canManage(job, caller)) throw new UserError('show.notYours', { id: job.id });
+    if (job.state !== 'done') throw new UserError(job.state === 'failed' || job.state === 'cancelled' ? 'show.nothing' : 'show.notFinished', { id: job.id });
+    if (!job.outputs?.length || !this.deps.repost) throw new UserError('show.nothing', { id: job.id });
+    return job;
+  }
+
+  /** /show: a finished job (from showable) posted again with its buttons, from the files ComfyUI still has. */
+  async show(job: Job, reply: ReplyTarget): Promise<void> {
+    if (!this.deps.repost) throw new UserError('show.nothing', { id: job.id });
+    try {
+      await this.deps.repost(job, reply);
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      throw new UserError('show.gone', { id: job.id });
+    }
+  }
+
+  /** /status: every server's state (labels, never addresses), and the bot's own queue and uptime. */
+  async status(): Promise<BotStatus> {
+    const { scheduler, pool, now } = this.deps;
+    const servers = await pool.status(3_000);
+    const { active, waiting } = scheduler.snapshot();
+    return { servers, waiting: waiting.length, inFlight: active.length, uptimeMs: now() - (this.deps.startedAt ?? now()) };
   }
 
   /** Spends one of the caller's /queue asks, or refuses (asking every server costs requests); see queue(). */
