@@ -177,12 +177,14 @@ export class Delivery {
   }
 
   /** Tells the member why the job ended without a result. */
-  async fail(job: Job, error: unknown): Promise<void> {
+  /** `afterParts`: part of the result is already shown, so the reason follows it instead of replacing it. */
+  async fail(job: Job, error: unknown, afterParts = false): Promise<void> {
     await this.closeEditor(job);
     const described = describeError(this.options.catalog, error, job.id);
     if (described.reference) this.options.logger.error({ err: error, job: job.id, reference: described.reference }, 'job failed unexpectedly');
     else this.options.logger.info({ job: job.id, reason: described.text }, 'job failed');
-    await this.post(job, { content: described.text, allowed_mentions: { parse: [] } }, []).catch((postError: unknown) => {
+    const body = { content: described.text, allowed_mentions: { parse: [] } };
+    await (afterParts ? this.postPart(job, body, [], 'fail') : this.post(job, body, [])).catch((postError: unknown) => {
       this.options.logger.warn({ err: postError, job: job.id }, 'could not tell the member about a failure');
     });
   }
@@ -196,7 +198,9 @@ export class Delivery {
 
   private async deliver(job: Job, result: PromptResult): Promise<'done' | 'failed'> {
     await this.closeEditor(job);
-    if (job.recovered && (await this.alreadyDelivered(job))) {
+    // Outputs already shown (a split result cut short by a restart) are not sent again; the rest follow them.
+    const shown = new Set(job.delivered ?? []);
+    if (job.recovered && shown.size === 0 && (await this.alreadyDelivered(job))) {
       this.options.logger.info({ job: job.id }, 'already delivered before the restart');
       return 'done';
     }
@@ -209,10 +213,9 @@ export class Delivery {
     job.outputs = result.outputs.map(({ filename, subfolder, type, kind }) => ({ filename, subfolder, type, kind }));
     let limit = job.origin.attachmentLimit;
     let sent = 0;
-    const parts = new Set<number>();
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.postResult(job, result, limit, (bytes) => (sent = bytes), parts);
+        await this.postResult(job, result, limit, (bytes) => (sent = bytes), shown);
         return 'done';
       } catch (error) {
         if (tooLarge(error) && limit > 64 * 1024) {
@@ -225,7 +228,7 @@ export class Delivery {
           await sleep((this.options.retryDelayMs ?? 500) * 2 ** (attempt - 1));
           continue;
         }
-        await this.fail(job, tooLarge(error) ? new TooLargeError(sent, limit) : error);
+        await this.fail(job, tooLarge(error) ? new TooLargeError(sent, limit) : error, shown.size > 0);
         return 'failed';
       }
     }
@@ -233,33 +236,38 @@ export class Delivery {
 
   /**
    * Posts the outputs: in one message when they fit the upload limit, otherwise split over several in order (the
-   * first edits the reply, the others follow it), each with the buttons of its own pictures. Parts already sent
-   * (`sent`, by their first output) are not sent again when a later part is retried. `onSize` learns how many bytes
-   * of files were sent, so a "too large" answer can say the real size.
+   * first edits the reply, the others follow it), each with the buttons of its own pictures. `shown` holds the
+   * outputs already posted (and is kept in the ledger), so a retry or a restart sends only the rest. `onSize` learns
+   * how many bytes of files were sent, so a "too large" answer can say the real size.
    */
-  private async postResult(job: Job, result: PromptResult, limit: number, onSize: (bytes: number) => void, sent: Set<number>, purpose: Purpose = 'result'): Promise<void> {
-    const opened = await this.openAll(job, result.outputs);
-    const perMessage = result.outputs.some((output) => output.kind === 'image') ? MAX_PICTURES_PER_MESSAGE : MAX_FILES_PER_MESSAGE;
-    const groups = splitWithin(opened.map((view) => view?.contentLength), limit - OVERHEAD, perMessage);
+  private async postResult(job: Job, result: PromptResult, limit: number, onSize: (bytes: number) => void, shown: Set<number>, purpose: Purpose = 'result'): Promise<void> {
+    const remaining = result.outputs.map((_, index) => index).filter((index) => !shown.has(index));
+    const opened = new Map<number, ViewResult>();
     try {
-      for (const [part, group] of groups.entries()) {
-        const first = group[0] ?? 0;
-        if (sent.has(first)) continue;
-        const prepared = await this.prepare(job, group.map((index) => ({ output: result.outputs[index] as OutputFile, view: opened[index] as ViewResult })), limit);
+      for (const index of remaining) opened.set(index, await this.options.outputs.open(job, result.outputs[index] as OutputFile));
+      const perMessage = result.outputs.some((output) => output.kind === 'image') ? MAX_PICTURES_PER_MESSAGE : MAX_FILES_PER_MESSAGE;
+      const groups = splitWithin(remaining.map((index) => opened.get(index)?.contentLength), limit - OVERHEAD, perMessage).map((group) => group.map((at) => remaining[at] as number));
+      for (const group of groups) {
+        const prepared = await this.prepare(job, group.map((index) => ({ output: result.outputs[index] as OutputFile, view: opened.get(index) as ViewResult })), limit);
         // Those streams are the prepared uploads' now.
-        for (const index of group) opened[index] = undefined;
+        for (const index of group) opened.delete(index);
         onSize(prepared.bytes);
         try {
           const body = this.resultBody(job, result, group, prepared);
-          const posted = part === 0 ? await this.post(job, body, prepared.uploads, purpose) : await this.postPart(job, body, prepared.uploads, part);
-          sent.add(first);
+          const first = shown.size === 0;
+          const posted = first ? await this.post(job, body, prepared.uploads, purpose) : await this.postPart(job, body, prepared.uploads, group[0] ?? 0);
+          for (const index of group) shown.add(index);
+          if (purpose === 'result' && result.outputs.length > group.length) {
+            job.delivered = [...shown];
+            this.options.ledger?.update(job);
+          }
           if (posted && prepared.companions.length > 0) this.track(this.addCompanions(job, posted, prepared.companions, limit - prepared.bytes - OVERHEAD));
         } finally {
           prepared.dispose();
         }
       }
     } finally {
-      for (const view of opened) view?.stream.destroy();
+      for (const view of opened.values()) discard(view.stream);
     }
   }
 
@@ -275,20 +283,8 @@ export class Delivery {
     };
   }
 
-  /** Opens every output (downloads fetched early are reused): their sizes decide how they are split. */
-  private async openAll(job: Job, outputs: readonly OutputFile[]): Promise<Array<ViewResult | undefined>> {
-    const opened: Array<ViewResult | undefined> = [];
-    try {
-      for (const output of outputs) opened.push(await this.options.outputs.open(job, output));
-      return opened;
-    } catch (error) {
-      for (const view of opened) view?.stream.destroy();
-      throw error;
-    }
-  }
-
   /** A later part of a split result: a follow-up of the interaction while its token lives, else a channel post. */
-  private async postPart(job: Job, body: MessageBody, files: readonly OutgoingUpload[], part: number): Promise<Posted | undefined> {
+  private async postPart(job: Job, body: MessageBody, files: readonly OutgoingUpload[], part: number | 'fail'): Promise<Posted | undefined> {
     if (this.tokenAlive(job)) {
       try {
         const message = await this.rest.followUp(job.origin.interactionToken, this.scrubbed(body), files);
@@ -384,10 +380,10 @@ export class Delivery {
         if (companion) companions.push({ name: fitted.name.replace(/\.webp$/i, '.gif'), source: fitted.bytes });
       }
     } catch (error) {
-      for (const stream of pending) stream.destroy();
+      for (const stream of pending) discard(stream);
       throw error;
     }
-    return { uploads, companions, shrunk, bytes: total, dispose: () => { for (const stream of pending) stream.destroy(); } };
+    return { uploads, companions, shrunk, bytes: total, dispose: () => { for (const stream of pending) discard(stream); } };
   }
 
   /** Edits the reply while the token lives; otherwise (or if the reply is gone) posts to the channel, then DMs. */
@@ -517,6 +513,12 @@ export class Delivery {
     this.editors.delete(job.id);
     await editor?.close();
   }
+}
+
+/** Closes a download nobody will read; a stream destroyed with no listener would throw its abort as uncaught. */
+function discard(stream: Readable): void {
+  stream.on('error', () => undefined);
+  stream.destroy();
 }
 
 /** At most 25 characters (Discord's limit), the same for a job across restarts. */

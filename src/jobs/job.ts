@@ -68,6 +68,8 @@ export interface Job {
   submitFailures?: number;
   /** What the job produced, as ComfyUI named the files (kept so /show can post it again). */
   outputs?: Array<{ filename: string; subfolder: string; type: string; kind: 'image' | 'animation' | 'video' | 'audio' | 'other' }>;
+  /** Outputs already shown, by index, while a result split over several messages is being posted. */
+  delivered?: number[];
   /** The requester's Discord locale (en-US, zh-CN…): the language the job's messages are written in. */
   locale?: string;
   /** The result this job was made from (a button under it): that job's id and which of its images (0-based). */

@@ -57,6 +57,7 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE jobs ADD COLUMN parent_image INTEGER;
    ALTER TABLE inputs ADD COLUMN mask BLOB;
    ALTER TABLE jobs ADD COLUMN outputs TEXT;
+   ALTER TABLE jobs ADD COLUMN delivered TEXT;
    ALTER TABLE jobs ADD COLUMN locale TEXT;
    CREATE INDEX jobs_by_requester_seq ON jobs(requester_id, seq);`,
 ];
@@ -92,7 +93,7 @@ export interface JobStoreOptions {
 interface Columns {
   id: string; state: JobState; backend: string | null; prompt_id: string | null; vals: string | null; message_id: string | null;
   resubmits: number; submitted_at: number | null; started_at: number | null; finished_at: number | null; updated_at: number;
-  delivery_target: string | null; delivery_message_id: string | null; outputs: string | null;
+  delivery_target: string | null; delivery_message_id: string | null; outputs: string | null; delivered: string | null;
 }
 
 const ACTIVE: readonly JobState[] = ['waiting', 'submitting', 'submitted', 'running', 'delivering'];
@@ -108,7 +109,7 @@ const RowSchema = z.object({
   attachment_limit: z.number(), state: z.enum(JOB_STATES), backend: maybeText, prompt_id: maybeText, vals: maybeText, message_id: maybeText,
   resubmits: z.number(), created_at: z.number(), submitted_at: maybeTime, started_at: maybeTime, finished_at: maybeTime,
   delivery_target: maybeText, delivery_message_id: maybeText, parent_job: maybeText, parent_image: maybeTime,
-  outputs: maybeText, locale: maybeText,
+  outputs: maybeText, delivered: maybeText, locale: maybeText,
 });
 const OutputsSchema = z.array(z.object({ filename: z.string(), subfolder: z.string(), type: z.string(), kind: z.enum(['image', 'animation', 'video', 'audio', 'other']) }));
 type Row = z.infer<typeof RowSchema>;
@@ -143,13 +144,13 @@ export class JobStore {
     this.statements = {
       insert: this.db.prepare(`INSERT INTO jobs (id, seq, kind, template, params, requester_id, requester_name, guild_id, channel_id,
         interaction_id, interaction_token, interaction_at, attachment_limit, state, backend, prompt_id, vals, message_id, resubmits,
-        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id, parent_job, parent_image, outputs, locale)
+        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id, parent_job, parent_image, outputs, delivered, locale)
         VALUES (@id, @seq, @kind, @template, @params, @requester_id, @requester_name, @guild_id, @channel_id, @interaction_id,
         @interaction_token, @interaction_at, @attachment_limit, @state, @backend, @prompt_id, @vals, @message_id, @resubmits,
-        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id, @parent_job, @parent_image, @outputs, @locale)`),
+        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id, @parent_job, @parent_image, @outputs, @delivered, @locale)`),
       update: this.db.prepare(`UPDATE jobs SET state = @state, backend = @backend, prompt_id = @prompt_id, vals = @vals, message_id = @message_id,
         resubmits = @resubmits, submitted_at = @submitted_at, started_at = @started_at, finished_at = @finished_at, updated_at = @updated_at,
-        delivery_target = @delivery_target, delivery_message_id = @delivery_message_id, outputs = @outputs,
+        delivery_target = @delivery_target, delivery_message_id = @delivery_message_id, outputs = @outputs, delivered = @delivered,
         interaction_token = CASE WHEN @state IN ('done', 'failed', 'cancelled') THEN '' ELSE interaction_token END WHERE id = @id`),
       has: this.db.prepare('SELECT 1 FROM jobs WHERE id = ?'),
       get: this.db.prepare('SELECT * FROM jobs WHERE id = ?'),
@@ -336,7 +337,7 @@ export class JobStore {
       id: job.id, state: job.state, backend: job.backend ?? null, prompt_id: job.promptId ?? null, vals: job.values ? JSON.stringify(job.values) : null,
       message_id: job.messageId ?? null, resubmits: job.resubmits, submitted_at: job.submittedAt ?? null, started_at: job.startedAt ?? null,
       finished_at: job.finishedAt ?? null, updated_at: this.now(), delivery_target: job.deliveryTarget ?? null, delivery_message_id: job.deliveryMessageId ?? null,
-      outputs: job.outputs ? JSON.stringify(job.outputs) : null,
+      outputs: job.outputs ? JSON.stringify(job.outputs) : null, delivered: job.delivered ? JSON.stringify(job.delivered) : null,
     };
   }
 }
@@ -363,5 +364,6 @@ function toJob(row: Row): Job {
   if (row.parent_job !== null) job.parent = { jobId: row.parent_job, image: row.parent_image ?? 0 };
   if (row.outputs !== null) job.outputs = OutputsSchema.parse(JSON.parse(row.outputs));
   if (row.locale !== null) job.locale = row.locale;
+  if (row.delivered !== null) job.delivered = z.array(z.number().int()).parse(JSON.parse(row.delivered));
   return job;
 }

@@ -30,7 +30,8 @@ export interface ExecutorDeps {
   failure: () => NodeFailure | undefined;
   consumeFailure: () => void;
   send: (type: string, data: Record<string, unknown>, sid: string | undefined) => void;
-  sendBinary: (frame: Buffer, sid: string | undefined) => void;
+  /** A preview picture of `promptId`'s node to the client `sid` (type 1, or type 4 with metadata when it asked). */
+  sendPreview: (image: Buffer, sid: string | undefined, meta: { promptId: string; nodeId: string }) => void;
   broadcastStatus: () => void;
   record: (promptId: string) => PromptRecord | undefined;
   onFinish: (promptId: string) => void;
@@ -182,7 +183,11 @@ export class Executor {
           if (!alive()) return;
           if (this.interruptFlag) return this.finish(entry, messages, outputs, generation, ['execution_interrupted', { prompt_id: promptId, node_id: id, node_type: classType, executed, timestamp: Date.now() }]);
           this.progress(sid, { value: step, max: steps, prompt_id: promptId, node: id });
-          if (options.previews) this.deps.sendBinary(await previewFrame(step), sid);
+          // Started with --preview-method, or (ComfyUI v0.5+) asked for per prompt; `none` turns them off.
+          const method = entry.extraData['preview_method'];
+          if (method !== 'none' && (options.previews || (typeof method === 'string' && method !== ''))) {
+            this.deps.sendPreview(await previewPicture(promptId, step), sid, { promptId, nodeId: id });
+          }
         }
       } else if (perOther > 0) {
         await delay(perOther);
@@ -264,11 +269,14 @@ export class Executor {
   }
 }
 
-let previewCache: Buffer | undefined;
-async function previewFrame(step: number): Promise<Buffer> {
-  previewCache ??= await makeJpeg({ width: 64, height: 64, seed: 7 });
-  const header = Buffer.alloc(8);
-  header.writeUInt32BE(1, 0);
-  header.writeUInt32BE(1, 4);
-  return Buffer.concat([header, previewCache, Buffer.from([step & 255])]).subarray(0, 8 + previewCache.length);
+const previewCache = new Map<string, Buffer>();
+/** A JPEG per prompt (so tests can tell whose preview they see), the same for each of its steps. */
+async function previewPicture(promptId: string, _step: number): Promise<Buffer> {
+  let picture = previewCache.get(promptId);
+  if (!picture) {
+    picture = await makeJpeg({ width: 64, height: 64, seed: [...promptId].reduce((sum, char) => sum * 31 + char.charCodeAt(0), 7) >>> 0 });
+    if (previewCache.size > 200) previewCache.clear();
+    previewCache.set(promptId, picture);
+  }
+  return picture;
 }

@@ -104,7 +104,7 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
         if (failure?.times !== undefined && --failure.times <= 0) delete this.faults.failNode;
       },
       send: (type, data, sid) => this.send(type, data, sid),
-      sendBinary: (frame, sid) => this.sendBinary(frame, sid),
+      sendPreview: (image, sid, meta) => this.sendPreview(image, sid, meta),
       broadcastStatus: () => this.send('status', { status: { exec_info: { queue_remaining: this.state.queueRemaining() } } }, undefined),
       record: (id) => this.prompts.get(id),
       onFinish: (id) => this.emit('finished', id),
@@ -233,10 +233,23 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
     else this.sockets.get(sid)?.send(text);
   }
 
-  private sendBinary(frame: Buffer, sid: string | undefined): void {
+  /** As ComfyUI sends them: type 1 (format + JPEG), or type 4 (metadata JSON + JPEG) to a socket that negotiated it. */
+  private sendPreview(image: Buffer, sid: string | undefined, meta: { promptId: string; nodeId: string }): void {
     if (this.faults.silentSockets) return;
     const targets = sid === undefined ? [...this.sockets.values()] : [this.sockets.get(sid)].filter((ws): ws is WebSocket => ws !== undefined);
-    for (const ws of targets) ws.send(frame);
+    for (const ws of targets) {
+      const header = Buffer.alloc(8);
+      if (this.negotiated.get(ws)) {
+        const json = Buffer.from(JSON.stringify({ node_id: meta.nodeId, prompt_id: meta.promptId, display_node_id: meta.nodeId, parent_node_id: null, real_node_id: meta.nodeId, image_type: 'image/jpeg' }));
+        header.writeUInt32BE(4, 0);
+        header.writeUInt32BE(json.length, 4);
+        ws.send(Buffer.concat([header, json, image]));
+      } else {
+        header.writeUInt32BE(1, 0);
+        header.writeUInt32BE(1, 4);
+        ws.send(Buffer.concat([header, image]));
+      }
+    }
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
