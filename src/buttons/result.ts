@@ -13,7 +13,7 @@ export const EDIT_MODAL_PREFIX = 'edit:';
 
 /** The public reply of a job started from a component: deferred only once the job service accepts it. */
 function followUpJob(interaction: RepliableInteraction, deps: CommandDeps, caller: Requester, request: {
-  action: FollowUp; jobId: string; image: number; edit?: { prompt: string; negative: string }; fetchPicture: () => Promise<InputImage>;
+  action: FollowUp; jobId: string; image: number; edit?: { prompt: string; negative: string | undefined }; fetchPicture: () => Promise<InputImage>;
 }) {
   const defer = async (): Promise<void> => {
     if (!interaction.deferred) await interaction.deferReply();
@@ -32,14 +32,16 @@ function followUpJob(interaction: RepliableInteraction, deps: CommandDeps, calle
  */
 export async function onResultButton(interaction: ButtonInteraction, button: ResultButton, deps: CommandDeps, caller: Requester): Promise<void> {
   const { jobs, messages } = deps;
+  // A button acts on the job of the message it is on: a forged custom id naming another job is refused.
+  if (jobOfMessage(interaction) !== button.jobId) throw new UserError('result.mismatch');
   if (button.action === 'delete') {
-    if (!jobs.mayDelete(caller, button.jobId)) throw new UserError('result.notYours', { id: button.jobId });
+    if (!jobs.mayDelete(caller, button.jobId, interaction.message.interactionMetadata?.user.id)) throw new UserError('result.notYours', { id: button.jobId });
     await interaction.message.delete();
     await interaction.reply({ content: messages.say('result.deleted', { id: button.jobId }), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
     return;
   }
   if (button.action === 'edit') {
-    await interaction.showModal(editModal(deps, button.jobId));
+    await interaction.showModal(editModal(deps, caller, button.jobId));
     return;
   }
   const fetchPicture = () => {
@@ -50,36 +52,53 @@ export async function onResultButton(interaction: ButtonInteraction, button: Res
   await followUpJob(interaction, deps, caller, { action: button.action, jobId: button.jobId, image: button.image, fetchPicture });
 }
 
-/** The first output a message shows (a result split over messages): the index its Delete button carries. */
-function firstOutputOf(interaction: ButtonInteraction): number {
+/** The Delete button of the message pressed on: it names the message's job and its first output. */
+function deleteButtonOf(interaction: ButtonInteraction): ResultButton | undefined {
   for (const row of interaction.message.components) {
     if (!('components' in row)) continue;
     for (const component of row.components) {
       const parsed = 'customId' in component && component.customId ? parseResultButton(component.customId) : undefined;
-      if (parsed?.action === 'delete') return parsed.image;
+      if (parsed?.action === 'delete') return parsed;
     }
   }
-  return 0;
+  return undefined;
 }
 
-/** The Edit button's form: the prompt and negative, filled in with the job's own. */
-function editModal({ jobs, messages }: CommandDeps, jobId: string): ModalBuilder {
-  const job = jobs.result(jobId);
-  if (job.kind !== 'imagine') throw new UserError('result.fromText', { id: jobId });
-  const words = { ...job.params, ...job.values };
-  const field = (id: 'prompt' | 'negative', label: string, required: boolean) => {
+function jobOfMessage(interaction: ButtonInteraction): string | undefined {
+  return deleteButtonOf(interaction)?.jobId;
+}
+
+/** The first output a message shows (a result split over messages). */
+function firstOutputOf(interaction: ButtonInteraction): number {
+  return deleteButtonOf(interaction)?.image ?? 0;
+}
+
+/** The Edit button's form: the prompt and (when the template takes one) the negative, filled in with the job's own. */
+function editModal({ jobs, messages }: CommandDeps, caller: Requester, jobId: string): ModalBuilder {
+  const words = jobs.editable(caller, jobId);
+  const field = (id: 'prompt' | 'negative', label: string, value: string, required: boolean) => {
     const input = new TextInputBuilder().setCustomId(id).setLabel(label).setStyle(TextInputStyle.Paragraph).setRequired(required).setMaxLength(4000);
-    const value = words[id];
-    if (typeof value === 'string' && value !== '') input.setValue(value.slice(0, 4000));
+    if (value !== '') input.setValue(value.slice(0, 4000));
     return new ActionRowBuilder<TextInputBuilder>().addComponents(input);
   };
-  return new ModalBuilder().setCustomId(`${EDIT_MODAL_PREFIX}${jobId}`).setTitle(messages.say('edit.title'))
-    .addComponents(field('prompt', messages.say('edit.prompt'), true), field('negative', messages.say('edit.negative'), false));
+  const modal = new ModalBuilder().setCustomId(`${EDIT_MODAL_PREFIX}${jobId}`).setTitle(messages.say('edit.title'))
+    .addComponents(field('prompt', messages.say('edit.prompt'), words.prompt, true));
+  if (words.negative !== undefined) modal.addComponents(field('negative', messages.say('edit.negative'), words.negative, false));
+  return modal;
+}
+
+/** A field of a submitted form, or undefined when the form had none by that name. */
+function fieldOf(interaction: ModalSubmitInteraction, id: string): string | undefined {
+  try {
+    return interaction.fields.getTextInputValue(id);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The Edit form sent back: a new job with the new words and everything else (seed included) as before. */
 export async function onEditSubmit(interaction: ModalSubmitInteraction, jobId: string, deps: CommandDeps, caller: Requester): Promise<void> {
-  const edit = { prompt: interaction.fields.getTextInputValue('prompt'), negative: interaction.fields.getTextInputValue('negative') };
+  const edit = { prompt: fieldOf(interaction, 'prompt') ?? '', negative: fieldOf(interaction, 'negative') };
   await followUpJob(interaction, deps, caller, {
     action: 'edit', jobId, image: 0, edit,
     fetchPicture: () => Promise.reject(new Error('an edit starts from the words, not a picture')),

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_SEED, TemplateFileSchema, type ParamSpec, type TemplateFile } from './template-schema.js';
 import type { Workflow } from './schemas.js';
-import { withLoraSlots } from './lora.js';
+import { LORA_SLOTS, withLoraSlots } from './lora.js';
 
 export { MAX_SEED, type ParamSpec };
 
@@ -154,6 +154,9 @@ export interface FilledWorkflow {
  */
 export function fillWorkflow(asked: Template, given: Readonly<Record<string, unknown>>, options: FillOptions = {}): FilledWorkflow {
   const template = withLoraSlots(asked, given);
+  for (const slot of LORA_SLOTS) {
+    if (given[slot.strength] !== undefined && given[slot.name] === undefined) throw new ParamError(slot.strength, `${slot.strength} needs ${slot.name}: name the LoRA it applies to`);
+  }
   for (const name of Object.keys(given)) {
     if (!Object.hasOwn(template.params, name)) {
       throw new ParamError(name, `unknown parameter "${name}"; ${template.name} takes: ${Object.keys(template.params).join(', ')}`);

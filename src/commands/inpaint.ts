@@ -1,7 +1,7 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
-import { alphaMask } from '../discord/mask.js';
+import { forInpainting } from '../discord/mask.js';
 import { UserError } from '../discord/user-error.js';
 import { decimal, text, wholeNumber } from './options.js';
 import { submitJob, suggestJobOption } from './shared.js';
@@ -49,7 +49,7 @@ export const inpaint = {
         deps.fetchImage({ url: image.url, name: image.name, size: image.size, contentType: image.contentType }),
         deps.fetchImage({ url: mask.url, name: mask.name, size: mask.size, contentType: mask.contentType }),
       ]);
-      return { ...picture, mask: await alphaMask(painted.bytes, picture.bytes) };
+      return forInpainting(picture, painted.bytes);
     };
     await submitJob(interaction, deps, caller, { kind: 'inpaint', template, params, fetchInput });
   },

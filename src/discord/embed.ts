@@ -22,7 +22,10 @@ export function buildEmbed(catalog: Catalog, job: Job, seconds: number, shrunk: 
   const values = job.values ?? job.params;
   const fields = FIELDS.filter(([key]) => values[key] !== undefined).map(([key, label]) => ({ name: format(catalog, label), value: quoted(values[key] as string | number | boolean, 1024), inline: true }));
   fields.push({ name: format(catalog, 'embed.time'), value: `${seconds.toFixed(1)} s`, inline: true });
-  if (job.parent) fields.push({ name: format(catalog, 'embed.from'), value: format(catalog, 'embed.fromValue', { image: job.parent.image + 1, id: job.parent.jobId }), inline: false });
+  if (job.parent) {
+    const from = job.parent.image < 0 ? format(catalog, 'embed.fromJob', { id: job.parent.jobId }) : format(catalog, 'embed.fromValue', { image: job.parent.image + 1, id: job.parent.jobId });
+    fields.push({ name: format(catalog, 'embed.from'), value: from, inline: false });
+  }
   if (typeof values['negative'] === 'string' && values['negative'] !== '') fields.push({ name: format(catalog, 'embed.negative'), value: quoted(values['negative'], 1024), inline: false });
   return {
     description: typeof values['prompt'] === 'string' ? quoted(values['prompt'], 4000) : undefined,

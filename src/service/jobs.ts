@@ -257,10 +257,20 @@ export class JobService {
   }
 
   /** The job behind a result's button, finished or not; a sentence when the ledger no longer has it. */
-  result(jobId: string): Job {
+  result(jobId: string, caller?: Omit<Caller, 'isAdmin'>): Job {
     const job = this.deps.scheduler.get(jobId) ?? this.deps.store.get(jobId);
-    if (!job) throw new UserError('result.gone', { days: this.deps.keepDays });
+    // A job of another server (or someone's DM) is not the caller's to see: as if it did not exist.
+    if (!job || (caller && !canSee(job, caller))) throw new UserError('result.gone', { days: this.deps.keepDays });
     return job;
+  }
+
+  /** The Edit form's fields: the job's words, and whether its template takes a negative prompt at all. */
+  editable(caller: Caller, jobId: string): { prompt: string; negative: string | undefined } {
+    const job = this.result(jobId, caller);
+    if (job.kind !== 'imagine') throw new UserError('result.fromText', { id: jobId });
+    const words = { ...job.params, ...job.values };
+    const takesNegative = this.deps.templates.get(job.template)?.params['negative'] !== undefined;
+    return { prompt: typeof words['prompt'] === 'string' ? words['prompt'] : '', negative: takesNegative ? String(words['negative'] ?? '') : undefined };
   }
 
   /**
@@ -268,21 +278,28 @@ export class JobService {
    * the result's picture (the button's image), for the follow-ups that start from it.
    */
   async fromResult(request: Omit<SubmitRequest, 'kind' | 'template' | 'params' | 'fetchInput' | 'parent'> & {
-    action: FollowUp; jobId: string; image: number; fetchPicture: () => Promise<InputImage>; edit?: { prompt: string; negative: string };
+    action: FollowUp; jobId: string; image: number; fetchPicture: () => Promise<InputImage>; edit?: { prompt: string; negative: string | undefined };
   }): Promise<Job> {
-    const parent = this.result(request.jobId);
-    if ((request.action === 'reroll' || request.action === 'edit') && parent.kind !== 'imagine') throw new UserError('result.fromText', { id: parent.id });
+    const parent = this.result(request.jobId, request.requester);
+    const wholeJob = request.action === 'reroll' || request.action === 'edit';
+    if (wholeJob && parent.kind !== 'imagine') throw new UserError('result.fromText', { id: parent.id });
     const derived = deriveJob(parent, request.action, request.edit);
     const template = this.template(derived.kind, derived.template ?? this.deps.defaults[derived.kind]);
     return this.submit({
-      ...request, kind: derived.kind, template: template.name, params: paramsFor(template.params, derived.params, !derived.usesPicture),
-      parent: { jobId: parent.id, image: request.image }, ...(derived.usesPicture ? { fetchInput: request.fetchPicture } : {}),
+      ...request, kind: derived.kind, template: template.name, params: paramsFor(template, derived.params, derived.strict),
+      // A reroll or an edit comes from the whole job (-1), the others from one of its pictures.
+      parent: { jobId: parent.id, image: wholeJob ? -1 : request.image }, ...(derived.usesPicture ? { fetchInput: request.fetchPicture } : {}),
     });
   }
 
-  /** Delete under a result: its requester, or an admin of the server it was made in. */
-  mayDelete(caller: Caller, jobId: string): boolean {
-    return canManage(this.result(jobId), caller);
+  /**
+   * Delete under a result: its requester, or an admin of the server it was made in. Once the ledger has forgotten
+   * the job, `requesterId` (who Discord says the message answered) decides, and admins may still clean up.
+   */
+  mayDelete(caller: Caller, jobId: string, requesterId: string | undefined): boolean {
+    const job = this.deps.scheduler.get(jobId) ?? this.deps.store.get(jobId);
+    if (job) return canManage(job, caller);
+    return caller.userId === requesterId || caller.isAdmin;
   }
 
   /** The names of this kind's templates that some server can run (or that no server has described yet). */

@@ -77,7 +77,8 @@ describe('buttons under a result', () => {
 
   it('rerolls with the same words and settings and a new seed', async () => {
     const original = (h.sim.submitted.find((request) => JSON.stringify(request).includes('a lighthouse at dusk')) as { prompt: Prompt }).prompt;
-    const { prompt } = await follow(four.message, idOf(four.message, 'job:reroll:'));
+    const { prompt, done } = await follow(four.message, idOf(four.message, 'job:reroll:'));
+    expect((done.embeds[0] as { fields: Array<{ name: string; value: string }> }).fields).toContainEqual({ name: 'Made from', value: `job \`${four.jobId}\``, inline: false });
     expect(nodeOf(prompt, 'EmptyLatentImage')['batch_size']).toBe(4);
     expect(nodeOf(prompt, 'CLIPTextEncode')['text']).toBe('a lighthouse at dusk');
     expect(nodeOf(prompt, 'KSampler')['seed']).not.toBe(nodeOf(original, 'KSampler')['seed']);
@@ -106,6 +107,16 @@ describe('buttons under a result', () => {
     const original = (h.sim.submitted.find((request) => JSON.stringify(request).includes('a lighthouse at dusk')) as { prompt: Prompt }).prompt;
     expect(Object.values(prompt).filter((node) => node.class_type === 'CLIPTextEncode').map((node) => node.inputs['text'])).toEqual(['a lighthouse at dawn', '']);
     expect(nodeOf(prompt, 'KSampler')['seed']).toBe(nodeOf(original, 'KSampler')['seed']);
+  });
+
+  it('refuses a button naming another job than the message\'s own (a forged custom id)', async () => {
+    const bob = member('bob');
+    const { token, jobId } = await queueImagine(h.discord, bob, 'bob\'s own');
+    await result(token);
+    const forged = h.discord.press(four.message, `job:delete:${jobId}:0`, bob);
+    const refusal = await waitForOriginal(h.discord, forged.token, (message) => message.content !== '', 'the refusal');
+    expect(refusal).toMatchObject({ content: 'That button does not belong to this message.', flags: 64 });
+    expect(h.discord.deletedMessages.has(four.message.id)).toBe(false);
   });
 
   it('refuses Delete to a stranger, privately, and deletes for the requester', async () => {
@@ -152,7 +163,9 @@ describe('buttons under a result', () => {
   });
 
   it('says so when the job behind a button is not in the ledger', async () => {
-    const { token } = h.discord.press(four.message, 'job:reroll:zzzzzzzz:0', ann);
+    // A result message whose job the ledger no longer has (pruned after 30 days).
+    const old = { ...four.message, components: JSON.parse(JSON.stringify(four.message.components).replaceAll(four.jobId, 'zzzzzzzz')) as unknown[] };
+    const { token } = h.discord.press(old, 'job:reroll:zzzzzzzz:0', ann);
     const refusal = await waitForOriginal(h.discord, token, (message) => message.content !== '', 'the refusal');
     expect(refusal).toMatchObject({ content: expect.stringMatching(/^That result is no longer in the bot's records/) as string, flags: 64 });
   });

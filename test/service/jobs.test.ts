@@ -104,4 +104,11 @@ describe('JobService (no Discord)', () => {
     await expect(jobs.cancelAll({ userId: 'ann', guildId: 'g', isAdmin: false })).rejects.toMatchObject({ id: 'cancel.allForbiddenRole', values: { role: '42' } });
     expect(await jobs.cancelAll({ userId: 'mod', guildId: 'g', isAdmin: true })).toBe(1);
   });
+
+  it('lets the requester (as Discord names them) or an admin delete a result the ledger has forgotten', async () => {
+    const { jobs } = await service();
+    expect(jobs.mayDelete({ userId: 'ann', guildId: 'g', isAdmin: false }, 'forgotten', 'ann')).toBe(true);
+    expect(jobs.mayDelete({ userId: 'bob', guildId: 'g', isAdmin: false }, 'forgotten', 'ann')).toBe(false);
+    expect(jobs.mayDelete({ userId: 'mod', guildId: 'g', isAdmin: true }, 'forgotten', undefined)).toBe(true);
+  });
 });
