@@ -32,6 +32,9 @@ const ComfySettings = {
   DEFAULT_IMG2IMG_TEMPLATE: z.string().default('img2img'),
   DEFAULT_UPSCALE_TEMPLATE: z.string().default('upscale-model'),
   DEFAULT_INPAINT_TEMPLATE: z.string().default('inpaint'),
+  /** Live previews on the progress message: asked of ComfyUI per prompt, and frames tied to their prompt. */
+  PREVIEWS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true').transform((value) => value === 'true'),
+  PREVIEW_METHOD: z.enum(['auto', 'latent2rgb', 'taesd'], { error: 'must be auto, latent2rgb or taesd' }).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 

@@ -79,6 +79,7 @@ async function main(): Promise<void> {
   const pool = new ComfyPool(config.COMFYUI_URL.map((url) => serverFromSettings(url, config)), {
     clientId: `discord-bot-${config.DISCORD_APP_ID}`, timeoutMs: config.COMFYUI_TIMEOUT_MS, maxInFlightPerServer: config.COMFYUI_MAX_IN_FLIGHT,
     pollIntervalMs: config.COMFYUI_POLL_MS, fallbackPollIntervalMs: Math.min(1_000, config.COMFYUI_POLL_MS), healthBaseMs: config.COMFYUI_RETRY_MS,
+    previews: config.PREVIEWS,
   });
   let lock: InstanceLock;
   try {
@@ -97,7 +98,16 @@ async function main(): Promise<void> {
   } catch (error) {
     fatal(`Could not open the job database: ${(error as Error).message}`);
   }
-  const runner = new ComfyRunner(pool, templates, store, { moveAfterMs: config.COMFYUI_MOVE_AFTER_MS });
+  const runner = new ComfyRunner(pool, templates, store, {
+    moveAfterMs: config.COMFYUI_MOVE_AFTER_MS,
+    ...(config.PREVIEWS ? {
+      previewMethod: config.PREVIEW_METHOD,
+      onPreview: (jobId: string, image: Buffer, format: 'jpeg' | 'png') => {
+        const job = scheduler.get(jobId);
+        if (job) delivery.preview(job, image, format);
+      },
+    } : {}),
+  });
   const scheduler = new Scheduler<PromptResult>(runner, {
     ledger: store, maxSubmitFailures: 5, retryBaseMs: config.COMFYUI_RETRY_MS, retryMaxMs: Math.max(30_000, config.COMFYUI_RETRY_MS),
     submitsPerMinute: config.SUBMITS_PER_MINUTE, maxWaitingPerUser: config.MAX_WAITING_PER_USER,

@@ -16,6 +16,8 @@ export interface ConnectOptions extends PromptWatcherOptions {
   clientId: string;
   timeoutMs?: number;
   pingIntervalMs?: number;
+  /** Announce `supports_preview_metadata`, so preview frames carry the prompt they belong to. */
+  previews?: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export function serverFromSettings(url: string, settings: { COMFYUI_TOKEN?: stri
 /** Opens the websocket in the background (it reconnects by itself); HTTP works at once. */
 export function connectComfy(server: ComfyServer, options: ConnectOptions): ComfyConnection {
   const client = new ComfyClient({ server, clientId: options.clientId, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
-  const socket = new ComfySocket({ server, clientId: options.clientId, ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}) });
+  const socket = new ComfySocket({ server, clientId: options.clientId, ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}), ...(options.previews ? { previewMetadata: true } : {}) });
   const watcher = new PromptWatcher(client, socket, options);
   socket.start();
   return {

@@ -10,6 +10,7 @@ import type { Reservation } from '../jobs/scheduler.js';
 import { listPreview } from './explain.js';
 import type { ViewResult } from './client.js';
 import type { FileRef } from './schemas.js';
+import type { PreviewFrame } from './events.js';
 
 /** One ComfyUI server of the pool, with what the bot knows of its load and health. */
 export interface Backend {
@@ -63,7 +64,7 @@ export interface ServerStatus {
   vramFree?: number;
 }
 
-export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Error]; skipped: [Backend, string[]]; catalogs: [] }> {
+export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Error]; skipped: [Backend, string[]]; catalogs: []; preview: [Backend, PreviewFrame] }> {
   private readonly backends: Backend[];
   private readonly healthTimers = new Map<Backend, NodeJS.Timeout>();
   private readonly reconciling = new Set<Backend>();
@@ -80,6 +81,7 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
       const conn = connectComfy(server, options);
       const catalog = new ServerCatalog(conn.client, { onSkipped: (names) => this.emit('skipped', backend, names) });
       const backend: Backend = { name: nameOf(server), label: server.label ?? `server ${index + 1}`, conn, catalog, jobs: new Set(), up: true, downSince: undefined, queueRemaining: undefined };
+      conn.socket.on('preview', (frame) => this.emit('preview', backend, frame));
       conn.socket.on('event', (event) => {
         if (event.type === 'status' && event.data.status) backend.queueRemaining = event.data.status.exec_info.queue_remaining;
       });

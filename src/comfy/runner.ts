@@ -7,6 +7,7 @@ import { submitTemplate, type TemplateImage } from './submit.js';
 import type { Template } from './templates.js';
 import { TemplateUnfitError } from './unfit.js';
 import type { PromptProgress, PromptResult } from './watcher.js';
+import type { PreviewFrame } from './events.js';
 import type { Job, JobProgress } from '../jobs/job.js';
 import type { JobRunner, Reservation, Submission } from '../jobs/scheduler.js';
 
@@ -31,12 +32,18 @@ interface Following {
   sink: ((progress: JobProgress) => void) | undefined;
   latest: JobProgress | undefined;
   prefetched: Map<string, Promise<ViewResult>>;
+  /** ComfyUI has started it (not just queued it): frames without a prompt id may be its. */
+  started: boolean;
 }
 
 export interface RunnerOptions {
   /** After a server has been down this long, its prompts are sent to another server (if one can run them). */
   moveAfterMs?: number;
   now?: () => number;
+  /** Asked of ComfyUI per prompt (`extra_data.preview_method`, v0.5+; older servers need `--preview-method`). */
+  previewMethod?: 'auto' | 'latent2rgb' | 'taesd' | 'none';
+  /** A preview picture of a running job. */
+  onPreview?: (jobId: string, image: Buffer, format: 'jpeg' | 'png') => void;
 }
 
 function fileKey(file: OutputFile): string {
@@ -66,6 +73,18 @@ export class ComfyRunner implements JobRunner<PromptResult> {
     this.now = options.now ?? Date.now;
     this.moveTimer = setInterval(() => this.moveFromDeadServers(), Math.min(5_000, options.moveAfterMs ?? 30_000));
     this.moveTimer.unref();
+    if (options.onPreview) pool.on('preview', (backend, frame) => this.attribute(backend, frame));
+  }
+
+  /**
+   * Whose preview a frame is: the job with its prompt id (type-4 frames), or, for frames without one, the only job
+   * of ours running on that server. Anything else is dropped: a member must never see another member's picture.
+   */
+  private attribute(backend: Backend, frame: PreviewFrame): void {
+    const ours = [...this.running.entries()].filter(([, entry]) => entry.backend === backend);
+    const started = ours.filter(([, entry]) => entry.started);
+    const owner = frame.promptId !== undefined ? ours.find(([, entry]) => entry.promptId === frame.promptId) : started.length === 1 ? started[0] : undefined;
+    if (owner) this.options.onPreview?.(owner[0], frame.image, frame.format);
   }
 
   reserve(job: Job): Reservation {
@@ -110,6 +129,7 @@ export class ComfyRunner implements JobRunner<PromptResult> {
       const submitted = await submitTemplate(backend.conn, await backend.catalog.objectInfo(), template, job.params, {
         promptId: entry.promptId,
         ...(image ? { image } : {}),
+        ...(this.options.previewMethod ? { extraData: { preview_method: this.options.previewMethod } } : {}),
         onProgress: (progress) => this.report(entry, toJobProgress(progress)),
         onOutput: (files) => this.prefetch(entry, files),
         // An answer can be late by as much again as the timeout before a resend is even considered.
@@ -233,10 +253,11 @@ export class ComfyRunner implements JobRunner<PromptResult> {
   }
 
   private follower(backend: Backend, promptId: string): Following {
-    return { promptId, backend, result: new Promise<PromptResult>(() => undefined), sink: undefined, latest: undefined, prefetched: new Map() };
+    return { promptId, backend, result: new Promise<PromptResult>(() => undefined), sink: undefined, latest: undefined, prefetched: new Map(), started: false };
   }
 
   private report(entry: Following, progress: JobProgress): void {
+    if (progress.phase !== 'queued') entry.started = true;
     if (entry.sink) entry.sink(progress);
     else entry.latest = progress;
   }

@@ -26,6 +26,8 @@ export interface SubmitOptions {
   onProgress?: (progress: PromptProgress) => void;
   /** How long to look for the prompt after its POST timed out (the answer may only be late). */
   lateAnswerMs?: number;
+  /** Extra fields of the prompt's `extra_data` (e.g. `preview_method`); servers ignore what they do not know. */
+  extraData?: Record<string, unknown>;
   /** Files named by an `executed` event, before the prompt has finished: fetching can start at once. */
   onOutput?: (files: OutputFile[]) => void;
 }
@@ -91,7 +93,7 @@ export async function submitTemplate(conn: ComfyConnection, objectInfo: ObjectIn
   result.catch(() => undefined);
   let queued: { promptId: string; nodeErrors: NodeErrors };
   try {
-    queued = await conn.client.queuePrompt(workflow, { promptId });
+    queued = await conn.client.queuePrompt(workflow, { promptId, ...(options.extraData ? { extraData: options.extraData } : {}) });
   } catch (error) {
     if (!(error instanceof ComfyTimeoutError) || !(await arrives(conn, promptId, options.lateAnswerMs ?? 5_000))) {
       conn.watcher.forget(promptId);

@@ -120,6 +120,8 @@ interface Prepared {
 /** The one place that talks to Discord about a job: progress, results, failures. */
 export class Delivery {
   private readonly editors = new Map<string, ThrottledEditor>();
+  /** The newest preview picture of each running job not yet shown. */
+  private readonly previews = new Map<string, { name: string; contentType: string; bytes: Buffer }>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => number;
   private botUserId: Promise<string> | undefined;
@@ -141,10 +143,28 @@ export class Delivery {
     let editor = this.editors.get(job.id);
     if (!editor) {
       const components = [{ type: 1, components: [{ type: 2, style: 4, label: this.say('button.cancel'), custom_id: `${CANCEL_BUTTON_PREFIX}${job.id}` }] }];
-      editor = new ThrottledEditor((next) => this.editOriginal(job, { content: next, allowed_mentions: { parse: [] }, components }).then((sent) => this.rememberReply(job, sent)), this.options.progressEditMs, this.now);
+      editor = new ThrottledEditor((next) => {
+        // The newest preview picture rides along with the next edit (one attachment, replaced each time).
+        const preview = this.previews.get(job.id);
+        this.previews.delete(job.id);
+        const body: MessageBody = { content: next, allowed_mentions: { parse: [] }, components, ...(preview ? { attachments: [{ id: 0, filename: preview.name }] } : {}) };
+        const files = preview ? [{ name: preview.name, contentType: preview.contentType, open: async () => preview.bytes }] : [];
+        return this.editOriginal(job, body, files).then((sent) => this.rememberReply(job, sent));
+      }, this.options.progressEditMs, this.now);
       this.editors.set(job.id, editor);
     }
     editor.show(text);
+  }
+
+  /**
+   * A preview picture of a running job: shown on its reply with the next progress edit (the edit budget is
+   * shared, so a frame only waits its turn and the latest wins); the result replaces it.
+   */
+  preview(job: Job, image: Buffer, format: 'jpeg' | 'png'): void {
+    const editor = this.editors.get(job.id);
+    if (!editor || job.state !== 'running' || !this.tokenAlive(job)) return;
+    this.previews.set(job.id, { name: `preview.${format === 'png' ? 'png' : 'jpg'}`, contentType: `image/${format}`, bytes: image });
+    editor.touch();
   }
 
   /** Resolves when every delivery in flight has finished, or after `timeoutMs`. */
@@ -183,7 +203,8 @@ export class Delivery {
     const described = describeError(this.options.catalog, error, job.id);
     if (described.reference) this.options.logger.error({ err: error, job: job.id, reference: described.reference }, 'job failed unexpectedly');
     else this.options.logger.info({ job: job.id, reason: described.text }, 'job failed');
-    const body = { content: described.text, allowed_mentions: { parse: [] } };
+    // `attachments: []` takes a preview picture off the reply.
+    const body = { content: described.text, allowed_mentions: { parse: [] }, attachments: [] };
     await (afterParts ? this.postPart(job, body, [], 'fail') : this.post(job, body, [])).catch((postError: unknown) => {
       this.options.logger.warn({ err: postError, job: job.id }, 'could not tell the member about a failure');
     });
@@ -191,7 +212,7 @@ export class Delivery {
 
   async notice(job: Job, text: string): Promise<void> {
     await this.closeEditor(job);
-    await this.post(job, { content: text, allowed_mentions: { parse: [] } }, []).catch((error: unknown) => {
+    await this.post(job, { content: text, allowed_mentions: { parse: [] }, attachments: [] }, []).catch((error: unknown) => {
       this.options.logger.warn({ err: error, job: job.id }, 'could not post a notice');
     });
   }
@@ -511,6 +532,7 @@ export class Delivery {
   private async closeEditor(job: Job): Promise<void> {
     const editor = this.editors.get(job.id);
     this.editors.delete(job.id);
+    this.previews.delete(job.id);
     await editor?.close();
   }
 }

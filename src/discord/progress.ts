@@ -9,6 +9,7 @@ export class ThrottledEditor {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  private dirty = false;
 
   constructor(
     private readonly edit: (text: string) => Promise<void>,
@@ -17,8 +18,20 @@ export class ThrottledEditor {
   ) {}
 
   show(text: string): void {
-    if (this.closed || text === (this.pendingText ?? this.lastText)) return;
+    if (this.closed || (text === (this.pendingText ?? this.lastText) && !this.dirty)) return;
     this.pendingText = text;
+    this.schedule();
+  }
+
+  /** Something shown beside the text changed (a preview picture): edit again, within the same budget. */
+  touch(): void {
+    if (this.closed || this.lastText === undefined) return;
+    this.dirty = true;
+    this.pendingText ??= this.lastText;
+    this.schedule();
+  }
+
+  private schedule(): void {
     const wait = this.lastAt + this.intervalMs - this.now();
     if (wait <= 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), wait);
@@ -35,7 +48,8 @@ export class ThrottledEditor {
     this.timer = undefined;
     const text = this.pendingText;
     this.pendingText = undefined;
-    if (text === undefined || text === this.lastText || this.closed) return;
+    if (text === undefined || (text === this.lastText && !this.dirty) || this.closed) return;
+    this.dirty = false;
     this.lastText = text;
     this.lastAt = this.now();
     this.chain = this.chain.then(() => this.edit(text)).catch(() => undefined);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ComfyClient } from '../../src/comfy/client.js';
 import { parseServer } from '../../src/comfy/server.js';
 import type { StoredMessage } from '../fakes/discord/fake-discord.js';
-import { member, option, waitForOriginal } from '../e2e/harness.js';
+import { member, option, slash, waitForOriginal } from '../e2e/harness.js';
 import { startRealHarness, type RealHarness } from './harness.js';
 
 /** The buttons under a result and /inpaint, on the real ComfyUI with model-free templates. */
@@ -90,5 +90,22 @@ describe('/inpaint on the real ComfyUI', () => {
     expect([grey[0], grey[31], grey[32], grey[63]]).toEqual([255, 255, 0, 0]);
     const [prompt] = await promptsWith('inpaint on a real server');
     expect(String(prompt?.['1']?.inputs['image'])).toMatch(/^discord\/bot-[0-9a-f]{24}-mask-[0-9a-f]{24}\.png$/);
+  });
+});
+
+describe('seeing what happens, on the real ComfyUI', () => {
+  it('previews are asked per prompt (extra_data.preview_method); the real server accepts it and runs the job', async () => {
+    const { token } = h.discord.chatInput('imagine', [option('prompt', 'previews asked of a real server')], ann);
+    await result(token);
+    const history = await comfy.getHistory(200);
+    const entry = Object.values(history).find((item) => (item.prompt[2] as Prompt)['10']?.inputs['value'] === 'previews asked of a real server');
+    expect(entry?.prompt[3]).toMatchObject({ preview_method: 'auto' });
+  });
+
+  it('/status reads the real /system_stats: the server by label, up, its device and ComfyUI version', async () => {
+    const lines = (await slash(h.discord, 'status', ann, [], {}, 30_000)).split('\n');
+    expect(lines[0]).toMatch(/^\*\*server 1\*\* — 🟢 .*ComfyUI 0\.3\.65/);
+    expect(lines.at(-1)).toMatch(/^Bot: \d+ waiting, \d+ with ComfyUI; up \d+ min\.$/);
+    expect(lines.join('\n')).not.toContain('127.0.0.1');
   });
 });

@@ -274,7 +274,7 @@ const previewCache = new Map<string, Buffer>();
 async function previewPicture(promptId: string, _step: number): Promise<Buffer> {
   let picture = previewCache.get(promptId);
   if (!picture) {
-    picture = await makeJpeg({ width: 64, height: 64, seed: [...promptId].reduce((sum, char) => sum * 31 + char.charCodeAt(0), 7) >>> 0 });
+    picture = await makeJpeg({ width: 64, height: 64, seed: [...promptId].reduce((sum, char) => (Math.imul(sum, 31) + char.charCodeAt(0)) | 0, 7) >>> 0 });
     if (previewCache.size > 200) previewCache.clear();
     previewCache.set(promptId, picture);
   }

@@ -18,6 +18,8 @@ export interface SimOptions {
   /** Progress steps per sampler; the KSampler's own `steps` input when undefined. */
   steps?: number;
   previews: boolean;
+  /** Answers the `feature_flags` handshake (servers before mid-2025 do not: their previews are all type 1). */
+  previewMetadata: boolean;
   /** Size of generated images; PNG noise is about width·height·3 bytes. */
   imageWidth: number;
   imageHeight: number;
@@ -66,7 +68,7 @@ export interface RequestRecord {
 }
 
 const DEFAULTS: SimOptions = {
-  runMs: 50, previews: false, imageWidth: 64, imageHeight: 64, frames: 4, videoBytes: 4096,
+  runMs: 50, previews: false, previewMetadata: true, imageWidth: 64, imageHeight: 64, frames: 4, videoBytes: 4096,
   checkpoints: ['sd_xl_base_1.0.safetensors', 'dreamshaper_8.safetensors'], videoCheckpoints: ['svd_xt_1_1.safetensors'], loras: ['add-detail-xl.safetensors', 'pixel-art-xl.safetensors'],
   videoHelperSuite: true, errorStyle: 'v0.3.64', promptIdMode: 'accept', maxUploadBytes: 100 * 1024 * 1024, historyDelayMs: 0, successDelayMs: 0,
 };
@@ -216,8 +218,8 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
       if (this.negotiated.has(ws)) return;
       const first = isBinary ? undefined : parseJsonBody(data as Buffer);
       const flags = first?.ok && (first.value as { type?: string }).type === 'feature_flags';
-      this.negotiated.set(ws, Boolean(flags && (first.value as { data?: { supports_preview_metadata?: boolean } }).data?.supports_preview_metadata));
-      if (flags) ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true, max_upload_size: this.options.maxUploadBytes } }));
+      this.negotiated.set(ws, this.options.previewMetadata && Boolean(flags && (first.value as { data?: { supports_preview_metadata?: boolean } }).data?.supports_preview_metadata));
+      if (flags && this.options.previewMetadata) ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true, max_upload_size: this.options.maxUploadBytes } }));
     });
     // ComfyUI removes the entry by clientId when any socket with that id closes — even a replaced one.
     ws.on('close', () => this.sockets.delete(sid));
