@@ -4,11 +4,13 @@ import { FINAL_STATES, type Job } from '../jobs/job.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { Logger } from '../log.js';
 import type { Delivery } from './delivery.js';
+import type { Estimate, Estimator } from '../jobs/estimates.js';
 import { progressText } from './job-status.js';
 import type { Messages } from './messages.js';
 
 export interface JobEventDeps {
   scheduler: Scheduler<PromptResult>;
+  estimates: Estimator;
   delivery: Delivery;
   pool: Pick<ComfyPool, 'size' | 'labelOf' | 'anyUp' | 'on'>;
   logger: Logger;
@@ -18,9 +20,16 @@ export interface JobEventDeps {
 /** How many waiting jobs get their place in line refreshed as the queue moves (each is a message edit). */
 const REFRESHED_POSITIONS = 5;
 
+/** When a job should start and finish, from the jobs inside ComfyUI and those ahead of it. */
+export function etaOf(ctx: Pick<JobEventDeps, 'scheduler' | 'estimates' | 'pool'>, job: Job): Estimate {
+  const { active, waiting } = ctx.scheduler.snapshot();
+  const place = waiting.findIndex((other) => other.id === job.id);
+  return ctx.estimates.estimate(job, active, place < 0 ? [] : waiting.slice(0, place), ctx.pool.size);
+}
+
 function statusOf(ctx: JobEventDeps, job: Job): string | undefined {
   const server = ctx.pool.size > 1 && job.backend ? ctx.pool.labelOf(job.backend) : '';
-  return progressText(ctx.messages, job, job.state === 'waiting' ? ctx.scheduler.positionOf(job) : 0, server);
+  return progressText(ctx.messages, job, job.state === 'waiting' ? ctx.scheduler.positionOf(job) : 0, server, etaOf(ctx, job));
 }
 
 /** Connects the scheduler's events to Discord delivery: progress, results, failures, outages. */
@@ -38,12 +47,18 @@ export function wireJobEvents(ctx: JobEventDeps): void {
     }
   });
   scheduler.on('completed', (job, result) => {
+    if (job.startedAt !== undefined && job.finishedAt !== undefined && !job.recovered) ctx.estimates.record({ template: job.template, server: job.backend, ms: job.finishedAt - job.startedAt });
+    ctx.estimates.forget(job.id);
     void delivery.complete(job, result).then((outcome) => {
       logger.info({ job: job.id, outcome, files: result.outputs.length, ms: (job.finishedAt ?? 0) - job.createdAt }, 'job delivered');
       scheduler.settle(job, outcome);
     });
   });
-  scheduler.on('failed', (job, error) => void delivery.fail(job, error));
+  scheduler.on('failed', (job, error) => {
+    ctx.estimates.forget(job.id);
+    void delivery.fail(job, error);
+  });
+  scheduler.on('cancelled', (job) => ctx.estimates.forget(job.id));
   scheduler.on('cancelled', (job) => void delivery.notice(job, ctx.messages.say('cancelled', { id: job.id })));
   scheduler.on('unavailable', (error) => logger.warn({ err: error }, 'ComfyUI is unreachable; keeping jobs and retrying'));
   // Repeats for the same job are free: the editor only edits when the text changes.

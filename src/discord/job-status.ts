@@ -1,13 +1,23 @@
+import type { Estimate } from '../jobs/estimates.js';
 import type { Job } from '../jobs/job.js';
 import type { Messages } from './messages.js';
 import { progressBar } from './progress.js';
 
 /** Where a job stands, in words: the sentence on its own message and the phrase in /queue come from here. */
 
-/** A job just queued (or still waiting): its place, or that ComfyUI is unreachable and the job is kept. */
-export function queuedText({ say }: Messages, jobId: string, position: number, comfyDown = false): string {
+/** Discord shows `<t:…:R>` as "in 2 minutes" in the member's language and counts down without edits. */
+function etaText({ say }: Messages, eta: Estimate | undefined): string {
+  if (!eta) return '';
+  const seconds = (at: number): number => Math.round(at / 1000);
+  return eta.startAt === undefined ? say('eta.running', { finish: seconds(eta.finishAt) }) : say('eta.waiting', { start: seconds(eta.startAt), finish: seconds(eta.finishAt) });
+}
+
+/** A job just queued (or still waiting): its place and when it should start, or that ComfyUI is unreachable. */
+export function queuedText(messages: Messages, jobId: string, position: number, comfyDown = false, eta?: Estimate): string {
+  const { say } = messages;
   if (comfyDown) return say('comfy.down', { id: jobId });
-  return position <= 1 ? say('queue.next', { id: jobId }) : say('queue.position', { id: jobId, position });
+  const when = etaText(messages, eta);
+  return position <= 1 ? say('queue.next', { id: jobId, eta: when }) : say('queue.position', { id: jobId, position, eta: when });
 }
 
 function sampling(job: Job): { value: number; max: number; bar: string } | undefined {
@@ -20,18 +30,19 @@ function sampling(job: Job): { value: number; max: number; bar: string } | undef
  * The text on a job's own message for its state; undefined when the message should be left alone. `position` is
  * its place in line while waiting; `server` names the server it is on (empty with a single server).
  */
-export function progressText(messages: Messages, job: Job, position: number, server: string): string | undefined {
+export function progressText(messages: Messages, job: Job, position: number, server: string, eta?: Estimate): string | undefined {
   const { say } = messages;
   const where = server ? say('queue.server', { server }) : '';
   const steps = sampling(job);
+  const when = etaText(messages, eta);
   switch (job.state) {
     case 'waiting':
-      return queuedText(messages, job.id, position);
+      return queuedText(messages, job.id, position, false, eta);
     case 'submitted':
-      return job.progress?.phase === 'queued' ? say('progress.comfyQueue', { id: job.id, position: job.progress.position ?? 1, server: where }) : undefined;
+      return job.progress?.phase === 'queued' ? say('progress.comfyQueue', { id: job.id, position: job.progress.position ?? 1, server: where, eta: when }) : undefined;
     case 'running':
-      if (steps) return say('progress.sampling', { id: job.id, ...steps, server: where });
-      return job.progress?.phase === 'started' ? say('progress.started', { id: job.id, server: where }) : say('progress.node', { id: job.id, server: where });
+      if (steps) return say('progress.sampling', { id: job.id, ...steps, server: where, eta: when });
+      return job.progress?.phase === 'started' ? say('progress.started', { id: job.id, server: where, eta: when }) : say('progress.node', { id: job.id, server: where, eta: when });
     case 'delivering':
       // A job recovered after a restart may already show its result: leave its message alone.
       return job.recovered ? undefined : say('progress.delivering', { id: job.id });

@@ -2,12 +2,14 @@ import type { CancelOutcome } from '../jobs/scheduler.js';
 
 /** Every sentence a member sees, keyed by id; a Simplified Chinese catalog can sit beside this one. */
 export const en = {
-  'queue.position': 'Queued as job `{id}` — you are #{position} in line.',
-  'queue.next': 'Queued as job `{id}` — you are next.',
-  'progress.comfyQueue': 'Job `{id}` is waiting in ComfyUI\'s queue (position {position}){server}.',
-  'progress.started': 'Job `{id}` started{server}.',
-  'progress.node': 'Job `{id}` is running{server}…',
-  'progress.sampling': 'Job `{id}`: {bar} sampling {value}/{max}{server}',
+  'queue.position': 'Queued as job `{id}` — you are #{position} in line.{eta}',
+  'queue.next': 'Queued as job `{id}` — you are next.{eta}',
+  'eta.waiting': ' Should start <t:{start}:R>, done <t:{finish}:R>.',
+  'eta.running': ' Done <t:{finish}:R>.',
+  'progress.comfyQueue': 'Job `{id}` is waiting in ComfyUI\'s queue (position {position}){server}.{eta}',
+  'progress.started': 'Job `{id}` started{server}.{eta}',
+  'progress.node': 'Job `{id}` is running{server}…{eta}',
+  'progress.sampling': 'Job `{id}`: {bar} sampling {value}/{max}{server}{eta}',
   'progress.delivering': 'Job `{id}` is done; uploading…',
   'done.summary': 'Done in {seconds} s.',
   'done.late': '{mention} your job `{id}` finished after Discord\'s 15-minute reply window, so here it is.',

@@ -158,6 +158,7 @@ export class JobStore {
       input: this.db.prepare('SELECT bytes, extension, mask FROM inputs WHERE job_id = ?'),
       deleteInput: this.db.prepare('DELETE FROM inputs WHERE job_id = ?'),
       active: this.db.prepare(`SELECT * FROM jobs WHERE state IN (${ACTIVE.map(() => '?').join(', ')}) ORDER BY seq`),
+      runs: this.db.prepare("SELECT template, backend, started_at, finished_at FROM jobs WHERE state = 'done' AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY seq DESC LIMIT ?"),
       latestOf: this.db.prepare('SELECT * FROM jobs WHERE requester_id = ? ORDER BY seq DESC LIMIT ?'),
       byRequester: this.db.prepare('SELECT created_at FROM jobs WHERE requester_id = ? AND created_at > ? ORDER BY created_at'),
       byGuild: this.db.prepare('SELECT created_at FROM jobs WHERE guild_id = ? AND created_at > ? ORDER BY created_at'),
@@ -255,6 +256,12 @@ export class JobStore {
   /** True when a job with this id is in the ledger (finished ones included, until pruned). */
   has(jobId: string): boolean {
     return this.statements.has.get(jobId) !== undefined;
+  }
+
+  /** How long recent finished jobs ran, per template and server (newest first): what estimates start from. */
+  recentRuns(limit: number): Array<{ template: string; server: string | undefined; ms: number }> {
+    const rows = z.array(z.object({ template: z.string(), backend: z.string().nullable(), started_at: z.number(), finished_at: z.number() })).parse(this.statements.runs.all(limit));
+    return rows.map((row) => ({ template: row.template, server: row.backend ?? undefined, ms: row.finished_at - row.started_at }));
   }
 
   /** A member's latest jobs, newest first (any state; finished ones until pruned); unreadable rows are left out. */
