@@ -10,7 +10,7 @@ import { Delivery } from './discord/delivery.js';
 import { JobService } from './service/jobs.js';
 import type { Runnable } from './service/derive.js';
 import { DiscordUploader } from './discord/uploader.js';
-import { en, messagesOf } from './discord/messages.js';
+import { messagesFor } from './discord/messages.js';
 import { queuedText } from './discord/job-status.js';
 import { etaOf, wireJobEvents } from './discord/job-events.js';
 import { Estimator } from './jobs/estimates.js';
@@ -119,22 +119,21 @@ async function main(): Promise<void> {
     // The bot needs no member, user or message history: keep discord.js's caches small over months of traffic.
     makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, UserManager: 200, GuildMemberManager: 200, MessageManager: 0, ReactionManager: 0, PresenceManager: 0 }),
   });
-  const messages = messagesOf(en);
   // Run times measured before the restart are the first estimates.
   const estimates = new Estimator(store.recentRuns(2_000), Date.now);
   // Set on SIGTERM/SIGINT: new jobs are refused while deliveries finish.
   let shuttingDown = false;
   const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN });
-  const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, catalog: en, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store,
+  const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store,
     runnable: (): Runnable => jobs.runnable() });
   const defaults: Record<JobKind, string> = configuredDefaults(config);
   const jobs = new JobService({
     settings: config, templates, pool, scheduler, store, defaults, now: Date.now, keepDays: KEEP_FINISHED_DAYS, startedAt: Date.now(),
     repost: (job, reply): Promise<void> => delivery.show(job, reply), shuttingDown: () => shuttingDown,
-    announce: (job, position, comfyDown) => delivery.progress(job, queuedText(messages, job.id, position, comfyDown, etaOf({ scheduler, estimates, pool }, job))),
+    announce: (job, position, comfyDown) => delivery.progress(job, queuedText(messagesFor(job.locale), job.id, position, comfyDown, etaOf({ scheduler, estimates, pool }, job))),
   });
   bindEvents(client, {
-    jobs, messages, catalog: en, logger, redact, now: Date.now, adminRoleId: config.ADMIN_ROLE_ID,
+    jobs, messages: messagesFor('en'), logger, redact, now: Date.now, adminRoleId: config.ADMIN_ROLE_ID,
     fetchImage: (attachment) => fetchInputImage(attachment, { maxBytes: config.MAX_INPUT_IMAGE_BYTES, maxSide: config.MAX_INPUT_IMAGE_SIDE, allowedHosts: config.DISCORD_ATTACHMENT_HOSTS }),
     access: {
       dms: config.ALLOW_DMS, guilds: config.ALLOWED_GUILD_IDS, channels: config.ALLOWED_CHANNEL_IDS, roles: config.ALLOWED_ROLE_IDS,
@@ -143,7 +142,7 @@ async function main(): Promise<void> {
     },
     registration: { appId: config.DISCORD_APP_ID, guildId: config.DISCORD_GUILD_ID, dataDir: config.DATA_DIR },
   });
-  wireJobEvents({ scheduler, delivery, pool, logger, messages, estimates });
+  wireJobEvents({ scheduler, delivery, pool, logger, estimates });
   const defaultsDeps: DefaultsDeps = { pool, templates, logger, defaults, configured: configuredDefaults(config) };
   void chooseDefaults(defaultsDeps, true);
   pool.on('skipped', (backend, names) => logger.warn({ server: backend.name, nodes: names }, 'ComfyUI described some node types in a shape the bot cannot read; they are left out (templates using them will not fit)'));

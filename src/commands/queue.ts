@@ -30,8 +30,8 @@ function renderQueue(messages: Messages, callerId: string, view: QueueView): str
   }
   if (view.hidden > 0) lines.push(say('queue.elsewhere', { count: view.hidden }));
   const remaining = view.comfyRemaining;
-  const comfyLine = remaining === undefined ? say('queue.comfyDown') : say('queue.comfy', { remaining });
-  if (lines.length === 0) return remaining === undefined ? comfyLine : say('queue.empty', { remaining });
+  const comfyLine = remaining === undefined ? say('queue.comfyDown') : say('queue.comfy', { count: remaining });
+  if (lines.length === 0) return remaining === undefined ? comfyLine : say('queue.empty', { count: remaining });
   return [...lines, comfyLine].join('\n');
 }
 

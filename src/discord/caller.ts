@@ -17,6 +17,6 @@ export function isAdmin(interaction: BaseInteraction, adminRoleId: string | unde
 export function requesterOf(interaction: BaseInteraction, adminRoleId: string | undefined): Requester {
   return {
     userId: interaction.user.id, name: interaction.user.username, guildId: interaction.guildId, channelId: interaction.channelId,
-    isAdmin: isAdmin(interaction, adminRoleId),
+    isAdmin: isAdmin(interaction, adminRoleId), locale: interaction.locale,
   };
 }

@@ -8,7 +8,7 @@ import type { PromptResult } from '../comfy/watcher.js';
 import type { Job } from '../jobs/job.js';
 import type { Logger } from '../log.js';
 import { buildEmbed } from './embed.js';
-import { format, type Catalog, type MessageId } from './messages.js';
+import { messagesFor, type Messages, type MessageId } from './messages.js';
 import { ThrottledEditor } from './progress.js';
 import { DiscordHttpError, type DiscordUploader, type OutgoingUpload } from './uploader.js';
 import { DiscordRest, type MessageRef, type PostedMessage, type RecentMessage } from './rest.js';
@@ -73,7 +73,6 @@ export interface DeliveryOptions {
   /** The Discord REST seam: the calls delivery makes outside discord.js (see uploader.ts). */
   discord: Pick<DiscordUploader, 'send'>;
   appId: string;
-  catalog: Catalog;
   /** Where a finished job's outputs are read (fetching may have started while the job still ran). */
   outputs: OutputSource;
   logger: Logger;
@@ -133,8 +132,9 @@ export class Delivery {
     this.now = options.now ?? Date.now;
   }
 
-  say(id: MessageId, values: Record<string, string | number> = {}): string {
-    return format(this.options.catalog, id, values);
+  /** A job's sentences are in its requester's language. */
+  private textsOf(job: Job): Messages {
+    return messagesFor(job.locale);
   }
 
   /** Shows progress text on the job's reply (throttled; dropped once the token is too old). */
@@ -142,7 +142,7 @@ export class Delivery {
     if (!this.tokenAlive(job)) return;
     let editor = this.editors.get(job.id);
     if (!editor) {
-      const components = [{ type: 1, components: [{ type: 2, style: 4, label: this.say('button.cancel'), custom_id: `${CANCEL_BUTTON_PREFIX}${job.id}` }] }];
+      const components = [{ type: 1, components: [{ type: 2, style: 4, label: this.textsOf(job).say('button.cancel'), custom_id: `${CANCEL_BUTTON_PREFIX}${job.id}` }] }];
       editor = new ThrottledEditor((next) => {
         // The newest preview picture rides along with the next edit (one attachment, replaced each time).
         const preview = this.previews.get(job.id);
@@ -200,7 +200,7 @@ export class Delivery {
   /** `afterParts`: part of the result is already shown, so the reason follows it instead of replacing it. */
   async fail(job: Job, error: unknown, afterParts = false): Promise<void> {
     await this.closeEditor(job);
-    const described = describeError(this.options.catalog, error, job.id);
+    const described = describeError(this.textsOf(job), error, job.id);
     if (described.reference) this.options.logger.error({ err: error, job: job.id, reference: described.reference }, 'job failed unexpectedly');
     else this.options.logger.info({ job: job.id, reason: described.text }, 'job failed');
     // `attachments: []` takes a preview picture off the reply.
@@ -227,7 +227,7 @@ export class Delivery {
     }
     if (result.outputs.length === 0) {
       if (job.dropped?.length) await this.fail(job, new OutputsDroppedError(job.dropped));
-      else await this.post(job, { content: this.say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] } }, []).catch(() => undefined);
+      else await this.post(job, { content: this.textsOf(job).say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] } }, []).catch(() => undefined);
       return 'failed';
     }
     // Written with where the result goes (record below): /show can post it again from ComfyUI's files.
@@ -294,10 +294,10 @@ export class Delivery {
 
   private resultBody(job: Job, result: PromptResult, group: readonly number[], prepared: Prepared): MessageBody {
     const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
-    const dropped = job.dropped?.length ? `\n${this.say('done.dropped', { reason: job.dropped.join('; ') })}` : '';
+    const dropped = job.dropped?.length ? `\n${this.textsOf(job).say('done.dropped', { reason: job.dropped.join('; ') })}` : '';
     return {
-      content: `${this.say('done.summary', { seconds: seconds.toFixed(1) })}${dropped}`,
-      embeds: [buildEmbed(this.options.catalog, job, seconds, prepared.shrunk)],
+      content: `${this.textsOf(job).say('done.summary', { seconds: seconds.toFixed(1) })}${dropped}`,
+      embeds: [buildEmbed(this.textsOf(job), job, seconds, prepared.shrunk)],
       attachments: prepared.uploads.map((upload, index) => ({ id: index, filename: upload.name })),
       allowed_mentions: { parse: [] },
       components: this.resultButtons(job, result, group),
@@ -327,7 +327,7 @@ export class Delivery {
   private resultButtons(job: Job, result: PromptResult, group: readonly number[]): unknown[] {
     const runnable = this.options.runnable?.() ?? { img2img: false, upscale: false, img2vid: false };
     const pictures = group.filter((index) => result.outputs[index]?.kind === 'image');
-    return resultRows({ say: (id, values) => this.say(id, values) }, { id: job.id, fromText: job.kind === 'imagine' }, pictures, runnable, group[0] ?? 0);
+    return resultRows(this.textsOf(job), { id: job.id, fromText: job.kind === 'imagine' }, pictures, runnable, group[0] ?? 0);
   }
 
   /** Encodes the GIF companions and adds them to the message already showing the result (best effort). */
@@ -427,7 +427,7 @@ export class Delivery {
     }
     const late: MessageBody = {
       ...body,
-      content: `${this.say(lead, { mention: `<@${job.requester.id}>`, id: job.id })}\n${body.content}`,
+      content: `${this.textsOf(job).say(lead, { mention: `<@${job.requester.id}>`, id: job.id })}\n${body.content}`,
       allowed_mentions: { parse: [], users: [job.requester.id] },
     };
     try {

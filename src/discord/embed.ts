@@ -1,6 +1,6 @@
 import type { Job } from '../jobs/job.js';
 import { shown } from './escape.js';
-import { format, type Catalog, type MessageId } from './messages.js';
+import type { Messages, MessageId } from './messages.js';
 
 const FIELDS: ReadonlyArray<readonly [string, MessageId]> = [
   ['seed', 'embed.seed'], ['steps', 'embed.steps'], ['cfg', 'embed.cfg'], ['sampler', 'embed.sampler'],
@@ -18,19 +18,20 @@ function quoted(value: string | number | boolean, max: number): string {
 }
 
 /** A compact embed of what was made and how: prompt, seed, steps, cfg, sampler, checkpoint, time taken. */
-export function buildEmbed(catalog: Catalog, job: Job, seconds: number, shrunk: boolean) {
+export function buildEmbed(messages: Messages, job: Job, seconds: number, shrunk: boolean) {
+  const { say } = messages;
   const values = job.values ?? job.params;
-  const fields = FIELDS.filter(([key]) => values[key] !== undefined).map(([key, label]) => ({ name: format(catalog, label), value: quoted(values[key] as string | number | boolean, 1024), inline: true }));
-  fields.push({ name: format(catalog, 'embed.time'), value: `${seconds.toFixed(1)} s`, inline: true });
+  const fields = FIELDS.filter(([key]) => values[key] !== undefined).map(([key, label]) => ({ name: say(label), value: quoted(values[key] as string | number | boolean, 1024), inline: true }));
+  fields.push({ name: say('embed.time'), value: `${seconds.toFixed(1)} s`, inline: true });
   if (job.parent) {
-    const from = job.parent.image < 0 ? format(catalog, 'embed.fromJob', { id: job.parent.jobId }) : format(catalog, 'embed.fromValue', { image: job.parent.image + 1, id: job.parent.jobId });
-    fields.push({ name: format(catalog, 'embed.from'), value: from, inline: false });
+    const from = job.parent.image < 0 ? say('embed.fromJob', { id: job.parent.jobId }) : say('embed.fromValue', { image: job.parent.image + 1, id: job.parent.jobId });
+    fields.push({ name: say('embed.from'), value: from, inline: false });
   }
-  if (typeof values['negative'] === 'string' && values['negative'] !== '') fields.push({ name: format(catalog, 'embed.negative'), value: quoted(values['negative'], 1024), inline: false });
+  if (typeof values['negative'] === 'string' && values['negative'] !== '') fields.push({ name: say('embed.negative'), value: quoted(values['negative'], 1024), inline: false });
   return {
     description: typeof values['prompt'] === 'string' ? quoted(values['prompt'], 4000) : undefined,
     fields,
-    footer: { text: `${job.template} · job ${job.id}${shrunk ? ` · ${format(catalog, 'embed.shrunk')}` : ''}` },
+    footer: { text: `${job.template} · job ${job.id}${shrunk ? ` · ${say('embed.shrunk')}` : ''}` },
     color: 0x5865f2,
   };
 }

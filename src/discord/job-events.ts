@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { Delivery } from './delivery.js';
 import type { Estimate, Estimator } from '../jobs/estimates.js';
 import { progressText } from './job-status.js';
-import type { Messages } from './messages.js';
+import { messagesFor } from './messages.js';
 
 export interface JobEventDeps {
   scheduler: Scheduler<PromptResult>;
@@ -14,7 +14,6 @@ export interface JobEventDeps {
   delivery: Delivery;
   pool: Pick<ComfyPool, 'size' | 'labelOf' | 'anyUp' | 'on'>;
   logger: Logger;
-  messages: Messages;
 }
 
 /** How many waiting jobs get their place in line refreshed as the queue moves (each is a message edit). */
@@ -29,7 +28,7 @@ export function etaOf(ctx: Pick<JobEventDeps, 'scheduler' | 'estimates' | 'pool'
 
 function statusOf(ctx: JobEventDeps, job: Job): string | undefined {
   const server = ctx.pool.size > 1 && job.backend ? ctx.pool.labelOf(job.backend) : '';
-  return progressText(ctx.messages, job, job.state === 'waiting' ? ctx.scheduler.positionOf(job) : 0, server, etaOf(ctx, job));
+  return progressText(messagesFor(job.locale), job, job.state === 'waiting' ? ctx.scheduler.positionOf(job) : 0, server, etaOf(ctx, job));
 }
 
 /** Connects the scheduler's events to Discord delivery: progress, results, failures, outages. */
@@ -59,17 +58,17 @@ export function wireJobEvents(ctx: JobEventDeps): void {
     void delivery.fail(job, error);
   });
   scheduler.on('cancelled', (job) => ctx.estimates.forget(job.id));
-  scheduler.on('cancelled', (job) => void delivery.notice(job, ctx.messages.say('cancelled', { id: job.id })));
+  scheduler.on('cancelled', (job) => void delivery.notice(job, messagesFor(job.locale).say('cancelled', { id: job.id })));
   scheduler.on('unavailable', (error) => logger.warn({ err: error }, 'ComfyUI is unreachable; keeping jobs and retrying'));
   // Repeats for the same job are free: the editor only edits when the text changes.
-  scheduler.on('held', (job) => delivery.progress(job, ctx.messages.say('comfy.down', { id: job.id })));
+  scheduler.on('held', (job) => delivery.progress(job, messagesFor(job.locale).say('comfy.down', { id: job.id })));
   scheduler.on('available', () => logger.info('ComfyUI is reachable again'));
   // A server that stops answering is noticed by the pool (health checks, the socket), not only by a failed send:
   // tell the members whose jobs are inside it, and, when no server is left, everyone waiting. Once per outage —
   // the editor only edits when the text changes.
   ctx.pool.on('down', (backend) => {
-    for (const job of scheduler.activeOn(backend.name)) delivery.progress(job, ctx.messages.say('comfy.downRunning', { id: job.id }));
+    for (const job of scheduler.activeOn(backend.name)) delivery.progress(job, messagesFor(job.locale).say('comfy.downRunning', { id: job.id }));
     if (ctx.pool.anyUp) return;
-    for (const job of scheduler.snapshot().waiting) delivery.progress(job, ctx.messages.say('comfy.down', { id: job.id }));
+    for (const job of scheduler.snapshot().waiting) delivery.progress(job, messagesFor(job.locale).say('comfy.down', { id: job.id }));
   });
 }

@@ -1,6 +1,11 @@
+import i18next from 'i18next';
+import { zhCN } from './messages-zh-CN.js';
 import type { CancelOutcome } from '../jobs/scheduler.js';
 
-/** Every sentence a member sees, keyed by id; a Simplified Chinese catalog can sit beside this one. */
+/**
+ * Every sentence a member sees, keyed by id, in English; messages-zh-CN.ts has the same in Simplified Chinese.
+ * A key ending in `_one` is the singular of the key without it (i18next's plural rules pick it by `count`).
+ */
 export const en = {
   'queue.position': 'Queued as job `{id}` — you are #{position} in line.{eta}',
   'queue.next': 'Queued as job `{id}` — you are next.{eta}',
@@ -59,19 +64,22 @@ export const en = {
   'image.undecodable': 'That file could not be read as an image (it may be truncated or corrupt).',
   'image.host': 'That attachment does not come from Discord, so I will not download it.',
   'image.download': 'I could not download that attachment ({reason}). Please try again.',
-  'queue.empty': 'Nothing is queued. ComfyUI reports {remaining} prompt(s) of its own.',
+  'queue.empty': 'Nothing is queued. ComfyUI reports {count} prompts of its own.',
+  'queue.empty_one': 'Nothing is queued. ComfyUI reports {count} prompt of its own.',
   'queue.running': '**Now:** `{id}` {command} by {user}{mine} — {progress} ({age})',
   'queue.waitingHeader': '**Waiting, in the order they will run:**',
   'queue.waiting': '{index}. `{id}` {command} by {user}{mine} — {age} ago',
   'queue.more': '… and {count} more.',
-  'queue.elsewhere': '… and {count} job(s) from other servers or direct messages.',
+  'queue.elsewhere': '… and {count} jobs from other servers or direct messages.',
+  'queue.elsewhere_one': '… and {count} job from another server or a direct message.',
   'queue.mine': ' (yours)',
   'queue.server': ' on {server}',
   'queue.state.uploading': 'uploading',
   'queue.state.comfyQueue': 'waiting in ComfyUI (position {position})',
   'queue.state.running': 'running',
   'queue.state.sent': 'sent to ComfyUI',
-  'queue.comfy': 'ComfyUI reports {remaining} prompt(s) in its own queue.',
+  'queue.comfy': 'ComfyUI reports {count} prompts in its own queue.',
+  'queue.comfy_one': 'ComfyUI reports {count} prompt in its own queue.',
   'queue.comfyDown': 'ComfyUI is not answering right now.',
   'status.up': '**{label}** — 🟢 {details}',
   'status.down': '**{label}** — 🔴 not answering',
@@ -140,7 +148,8 @@ export const en = {
   'cancel.interrupted': 'Stopping job `{id}` on ComfyUI…',
   'cancel.deferred': 'ComfyUI is not answering right now; job `{id}` will be stopped there as soon as it does.',
   'cancel.stopping': 'Cancelling job `{id}`: it was on its way to ComfyUI and will be stopped there as soon as ComfyUI has it.',
-  'cancel.all': 'Cancelled {count} job(s) in this server.',
+  'cancel.all': 'Cancelled {count} jobs in this server.',
+  'cancel.all_one': 'Cancelled {count} job in this server.',
   'cancel.allForbidden': 'Only members with Manage Server may cancel everything.',
   'cancel.allForbiddenRole': 'Only members with Manage Server or the <@&{role}> role may cancel everything.',
 } as const;
@@ -152,20 +161,41 @@ export const CANCEL_ANSWERS: Readonly<Record<CancelOutcome, MessageId>> = {
   removed: 'cancel.removed', 'deleted-from-comfy': 'cancel.deleted', interrupted: 'cancel.interrupted', stopping: 'cancel.stopping',
   deferred: 'cancel.deferred', 'not-found': 'cancel.notFound', 'not-yours': 'cancel.notYours', finished: 'cancel.finished',
 };
-export type Catalog = Record<MessageId, string>;
+/** The message ids without plural variants: what every language must have. */
+export type BaseMessageId = Exclude<MessageId, `${string}_one`>;
+export type Catalog = Readonly<Partial<Record<MessageId, string>>> & Readonly<Record<BaseMessageId, string>>;
 
-/** Sentences for members, by id: what commands and delivery are given instead of a catalog and a formatter. */
+/** Sentences for members, by id, in one language: what commands and delivery are given instead of a catalog. */
 export interface Messages {
+  readonly locale: string;
   say(id: MessageId, values?: Record<string, string | number>): string;
 }
 
-export function messagesOf(catalog: Catalog): Messages {
-  return { say: (id, values) => format(catalog, id, values) };
+/** The languages the bot speaks, by Discord locale; everything else gets English. */
+const LANGUAGES: Readonly<Record<string, Catalog>> = { en, 'zh-CN': zhCN };
+
+const i18n = i18next.createInstance();
+void i18n.init({
+  initAsync: false, fallbackLng: 'en', supportedLngs: Object.keys(LANGUAGES), load: 'currentOnly',
+  resources: Object.fromEntries(Object.entries(LANGUAGES).map(([lng, catalog]) => [lng, { translation: catalog }])),
+  // Our ids contain dots and colons; values are never HTML-escaped (Discord escaping happens where text is shown).
+  keySeparator: false, nsSeparator: false, returnNull: false,
+  interpolation: { prefix: '{', suffix: '}', escapeValue: false },
+});
+
+/** The language for a Discord locale (`zh-CN`, `en-US`…): ours when we have it, English otherwise. */
+export function languageOf(locale: string | null | undefined): string {
+  return locale && Object.hasOwn(LANGUAGES, locale) ? locale : 'en';
 }
 
-export function format(catalog: Catalog, id: MessageId, values: Record<string, string | number> = {}): string {
-  return catalog[id].replace(/\{(\w+)\}/g, (whole, key: string) => (key in values ? String(values[key]) : whole));
+/** The sentences in a member's (or a server's) language. */
+export function messagesFor(locale: string | null | undefined): Messages {
+  const lng = languageOf(locale);
+  return { locale: lng, say: (id, values = {}) => i18n.t(id, { ...values, lng }) };
 }
+
+/** Every language's catalog, for the parity test and command localizations. */
+export const catalogs = LANGUAGES;
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

@@ -7,7 +7,7 @@ import { TemplateUnfitError } from '../comfy/unfit.js';
 import { ZodError } from 'zod';
 import { QuotaError } from '../jobs/scheduler.js';
 import { LedgerWriteError } from '../jobs/store.js';
-import { format, formatBytes, type Catalog, type MessageId } from './messages.js';
+import { formatBytes, type MessageId, type Messages } from './messages.js';
 
 /** An error whose message is meant for the member (bad input, limits); thrown by commands. */
 export class UserError extends Error {
@@ -39,8 +39,8 @@ export interface UserFacing {
 }
 
 /** Sorts any error into a sentence for the member; anything unexpected gets a reference id for the logs. */
-export function describeError(catalog: Catalog, error: unknown, jobId = ''): UserFacing {
-  const say = (id: MessageId, values: Record<string, string | number> = {}): UserFacing => ({ text: format(catalog, id, { id: jobId, ...values }) });
+export function describeError(messages: Messages, error: unknown, jobId = ''): UserFacing {
+  const say = (id: MessageId, values: Record<string, string | number> = {}): UserFacing => ({ text: messages.say(id, { id: jobId, ...values }) });
   if (error instanceof UserError) return say(error.id, error.values);
   if (error instanceof ParamError) return say('input.invalid', { reason: capitalize(error.message) });
   if (error instanceof ZodError) return say('input.invalid', { reason: capitalize(error.issues.map((issue) => issue.message).join('; ')) });
@@ -58,7 +58,7 @@ export function describeError(catalog: Catalog, error: unknown, jobId = ''): Use
   if (error instanceof ComfyHttpError) return say('fail.http', { status: error.status });
   if (error instanceof TooLargeError) return say('fail.tooLarge', { size: formatBytes(error.size), limit: formatBytes(error.limit) });
   const reference = randomBytes(3).toString('hex');
-  return { text: format(catalog, 'fail.unexpected', { ref: reference }), reference };
+  return { text: messages.say('fail.unexpected', { ref: reference }), reference };
 }
 
 function capitalize(text: string): string {

@@ -7,7 +7,7 @@ import { commands } from '../commands/index.js';
 import type { CommandDeps } from '../commands/command.js';
 import { requesterOf } from '../discord/caller.js';
 import { CANCEL_BUTTON_PREFIX } from '../discord/delivery.js';
-import { CANCEL_ANSWERS, type Catalog } from '../discord/messages.js';
+import { CANCEL_ANSWERS, messagesFor } from '../discord/messages.js';
 import { describeError } from '../discord/user-error.js';
 import { JOB_KINDS, type JobKind } from '../jobs/job.js';
 import { accessRefusal, checkAccess, type AccessRules } from '../policy/access.js';
@@ -15,7 +15,6 @@ import { RateLimiter } from '../policy/rate-limit.js';
 
 /** What the router needs beyond what it hands to commands. */
 export interface RouterDeps extends CommandDeps {
-  catalog: Catalog;
   access: AccessRules;
   adminRoleId: string | undefined;
   /** Removes configured secrets from text headed for Discord. */
@@ -37,7 +36,9 @@ function kindOf(commandName: string): JobKind | undefined {
 }
 
 /** Every kind of interaction passes the same access rules (DMs, allowlists) before anything else runs. */
-async function route(interaction: Interaction, deps: RouterDeps, autocompleteLimiter: RateLimiter): Promise<void> {
+async function route(interaction: Interaction, shared: RouterDeps, autocompleteLimiter: RateLimiter): Promise<void> {
+  // Every answer is in the asking member's language.
+  const deps: RouterDeps = { ...shared, messages: messagesFor(interaction.locale) };
   if (interaction.isAutocomplete()) {
     await autocomplete(interaction, deps, autocompleteLimiter);
     return;
@@ -68,7 +69,7 @@ async function guarded(interaction: RepliableInteraction, deps: RouterDeps, what
     checkAccess(interaction, deps.access, kind);
     await handle(requesterOf(interaction, deps.adminRoleId));
   } catch (error) {
-    const described = describeError(deps.catalog, error);
+    const described = describeError(deps.messages, error);
     if (described.reference) deps.logger.error({ err: error, command: what, reference: described.reference }, 'command failed');
     try {
       await answerPrivately(interaction, deps.messages, deps.redact(described.text));
@@ -103,7 +104,7 @@ async function cancelFromButton(interaction: ButtonInteraction, jobId: string, d
 
 async function buttonAnswer(interaction: ButtonInteraction, jobId: string, deps: RouterDeps): Promise<string> {
   const refusal = accessRefusal(interaction, deps.access, undefined);
-  if (refusal) return describeError(deps.catalog, refusal).text;
+  if (refusal) return describeError(deps.messages, refusal).text;
   const { outcome } = await deps.jobs.cancel(requesterOf(interaction, deps.adminRoleId), jobId);
   return deps.messages.say(CANCEL_ANSWERS[outcome === 'none' ? 'not-found' : outcome], { id: jobId });
 }

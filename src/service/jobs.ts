@@ -24,6 +24,8 @@ type Params = Record<string, string | number | boolean>;
 export interface Requester extends Caller {
   name: string;
   channelId: string | null;
+  /** The member's Discord locale: the language of everything about their jobs. */
+  locale?: string;
 }
 
 /** Where a job's answer goes: the interaction that asked for it. */
@@ -376,6 +378,7 @@ export class JobService {
     const job = scheduler.enqueue({
       kind: request.kind, template: template.name, params: request.params, ...(image ? { input: image } : {}),
       requester: { id: requester.userId, name: requester.name }, ...(request.parent ? { parent: request.parent } : {}),
+      ...(requester.locale ? { locale: requester.locale } : {}),
       origin: {
         guildId: requester.guildId, channelId: requester.channelId,
         interactionId: reply.interactionId, interactionToken: reply.interactionToken,

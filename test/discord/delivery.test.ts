@@ -3,7 +3,6 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { OutputFile } from '../../src/comfy/outputs.js';
 import { Delivery } from '../../src/discord/delivery.js';
-import { en } from '../../src/discord/messages.js';
 import { DiscordHttpError, type OutgoingUpload } from '../../src/discord/uploader.js';
 import type { Job } from '../../src/jobs/job.js';
 import { createLogger } from '../../src/log.js';
@@ -59,7 +58,7 @@ function jobOf(extra: Partial<Job> = {}): Job {
 const file = (filename: string, kind: OutputFile['kind'] = 'image'): OutputFile => ({ filename, subfolder: '', type: 'output', nodeId: '9', key: 'images', kind });
 
 function delivery(discord: ReturnType<typeof stubDiscord>, outputs: ReturnType<typeof outputsOf>) {
-  return new Delivery({ discord, appId: '1', catalog: en, outputs: outputs.source, logger: createLogger({ level: 'silent' }), progressEditMs: 1_000, retryDelayMs: 1 });
+  return new Delivery({ discord, appId: '1', outputs: outputs.source, logger: createLogger({ level: 'silent' }), progressEditMs: 1_000, retryDelayMs: 1 });
 }
 
 describe('Delivery', () => {

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { ComfyHttpError, ComfyUnreachableError, ExecutionFailedError, ExecutionInterruptedError, PromptLostError } from '../../src/comfy/errors.js';
 import { ParamError } from '../../src/comfy/templates.js';
 import { TemplateUnfitError } from '../../src/comfy/unfit.js';
-import { en } from '../../src/discord/messages.js';
+import { messagesFor } from '../../src/discord/messages.js';
 import { describeError, OutputsDroppedError, TooLargeError, UserError } from '../../src/discord/user-error.js';
 import { LedgerWriteError } from '../../src/jobs/store.js';
 
 /** The error classifier: every error a member can meet becomes one sentence; anything else gets a reference. */
 describe('describeError', () => {
-  const say = (error: unknown) => describeError(en, error, 'j1');
+  const say = (error: unknown) => describeError(messagesFor('en-US'), error, 'j1');
 
   it.each([
     ['a refusal of the member\'s own input', new UserError('image.empty'), 'That attachment is empty (0 bytes).'],

@@ -21,6 +21,8 @@ export const MANAGER_PERMISSIONS = (BigInt(MEMBER_PERMISSIONS) | PERMISSIONS.MAN
 export interface FakeUser {
   id: string;
   username: string;
+  /** The member's Discord client language (en-US unless given). */
+  locale?: string;
   roles?: string[];
   permissions?: string;
 }
@@ -61,7 +63,7 @@ export function interactionPayload(type: 2 | 3 | 4 | 5, context: InteractionCont
   const where = context.guildId === null ? dmFields(context) : guildFields(context, context.guildId);
   return {
     id: snowflake(), application_id: context.appId, type, token: `tok-${snowflake()}`, version: 1, channel_id: context.channelId, ...where,
-    app_permissions: MANAGER_PERMISSIONS, locale: 'en-US', attachment_size_limit: context.attachmentSizeLimit, entitlements: [],
+    app_permissions: MANAGER_PERMISSIONS, locale: context.user.locale ?? 'en-US', attachment_size_limit: context.attachmentSizeLimit, entitlements: [],
     data: { id: snowflake(), type: 1, ...data },
   };
 }
