@@ -125,6 +125,8 @@ export const SystemStatsSchema = z.looseObject({
     os: lenient(text),
     comfyui_version: lenient(text),
     python_version: lenient(text),
+    /** How it was started (`--preview-method auto`…). */
+    argv: lenient(z.array(z.string())),
   }).catch({}),
   devices: z.array(z.unknown()).catch([]).transform((items) => items.flatMap((item) => {
     const parsed = DeviceSchema.safeParse(item);

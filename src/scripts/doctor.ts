@@ -5,6 +5,7 @@ import { serverFromSettings } from '../comfy/connection.js';
 import { checkTemplateAgainstServer, resolveServerDefaults } from '../comfy/template-check.js';
 import { loadTemplates, type Template } from '../comfy/templates.js';
 import { chooseDefault } from '../comfy/defaults.js';
+import { previewSupport } from '../comfy/previews.js';
 import type { ObjectInfo } from '../comfy/schemas.js';
 import { loadEnvFile } from '../env.js';
 import { templateDirs } from '../templates-registry.js';
@@ -28,6 +29,10 @@ try {
       const stats = await client.systemStats();
       const device = stats.devices[0];
       say(true, `${client.displayUrl}: ComfyUI ${stats.system.comfyui_version ?? '(version unknown)'}${device ? ` on ${device.name}` : ''}`);
+      const previews = previewSupport(stats.system.comfyui_version, stats.system.argv);
+      process.stdout.write(previews === 'none'
+        ? `! previews: ComfyUI ${stats.system.comfyui_version ?? ''} does not take the bot's per-prompt request (v0.5+ does) and was started without --preview-method; start it with --preview-method auto to show pictures forming\n`
+        : `✔ previews: ${previews === 'per-prompt' ? 'asked per prompt' : 'on (started with --preview-method)'}\n`);
       const info = await client.objectInfo();
       infos.push(info);
       for (const template of templates.values()) {

@@ -62,6 +62,8 @@ describe('npm run render on the real ComfyUI', () => {
     const result = await runNpmScript('doctor', [], { COMFYUI_URL: url, TEMPLATES_DIR: REAL_TEMPLATES }, 60_000);
     expect(result.stdout).toContain(`✔ ${url}: ComfyUI 0.3.65 on cpu`);
     expect(result.stdout).toContain('✔ real-imagine fits this server');
+    // v0.3.65 ignores extra_data.preview_method; the contract server is started without --preview-method.
+    expect(result.stdout).toMatch(/^! previews: ComfyUI 0\.3\.65 does not take the bot's per-prompt request .* --preview-method auto/m);
     expect(result.stdout).toMatch(/✘ img2vid:\n\s+- node type VHS_VideoCombine is not installed/);
     expect(result.stdout).toMatch(/! default \/imagine template: real-fails \("txt2img" cannot run: the server has no checkpoint to offer for ckpt_name; using real-fails instead\)/);
     expect(result.stdout).toMatch(/! default \/img2vid template: real-img2vid \("img2vid" cannot run: node type VHS_VideoCombine is not installed/);
