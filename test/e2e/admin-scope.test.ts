@@ -47,7 +47,7 @@ describe('admin power is per server', () => {
     expect(text).not.toMatch(/ann/);
     expect(text).not.toContain(jobs['ann-running']?.id);
     expect(text).not.toContain(jobs['ann-waiting']?.id);
-    expect(text).toContain('… and 2 job(s) from other servers or direct messages.');
+    expect(text).toContain('… and 2 jobs from other servers or direct messages.');
     // Guild A still sees its own jobs in full.
     expect(await slash('queue', ann, [])).toContain(`\`${jobs['ann-waiting']?.id}\` /imagine by ann (yours)`);
   });
@@ -69,7 +69,7 @@ describe('admin power is per server', () => {
   });
 
   it('/cancel all by guild B\'s admin cancels only guild B\'s jobs', async () => {
-    expect(await slash('cancel', bossB, [option('all', true)], inB)).toBe('Cancelled 1 job(s) in this server.');
+    expect(await slash('cancel', bossB, [option('all', true)], inB)).toBe('Cancelled 1 job in this server.');
     expect(h.sim.requests.some((request) => request.path === '/interrupt')).toBe(false);
     const text = await slash('queue', ann, []);
     expect(text).toContain(jobs['ann-running']?.id);
@@ -78,7 +78,7 @@ describe('admin power is per server', () => {
   });
 
   it('guild A\'s admin still cancels guild A\'s jobs', async () => {
-    expect(await slash('cancel', bossA, [option('all', true)])).toBe('Cancelled 2 job(s) in this server.');
+    expect(await slash('cancel', bossA, [option('all', true)])).toBe('Cancelled 2 jobs in this server.');
     await waitFor(() => !h.sim.state.running && h.sim.state.pending.length === 0, 'ComfyUI to be empty');
   });
 
@@ -86,7 +86,7 @@ describe('admin power is per server', () => {
     await imagine(ann, 'for the role');
     expect(await slash('cancel', bea, [option('all', true)])).toBe(`Only members with Manage Server or the <@&${adminRole}> role may cancel everything.`);
     const mod = member('mod', { roles: [adminRole] });
-    expect(await slash('cancel', mod, [option('all', true)])).toMatch(/^Cancelled [1-9]\d* job\(s\) in this server\.$/);
+    expect(await slash('cancel', mod, [option('all', true)])).toMatch(/^Cancelled [1-9]\d* jobs? in this server\.$/);
     await waitFor(() => !h.discord.originals.get(jobs['for the role']?.token ?? '')?.components.length, 'the job to end');
   });
 });

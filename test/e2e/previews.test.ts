@@ -25,7 +25,7 @@ async function twoJobs(harness: Harness) {
 
 describe('live previews', () => {
   it('show the running job\'s own picture on its reply, never on another member\'s, and the result replaces it', async () => {
-    h = await startHarness({ sim: { runMs: 2_000, steps: 20 }, env: { PROGRESS_EDIT_MS: '500', COMFYUI_MAX_IN_FLIGHT: '2' } });
+    h = await startHarness({ sim: { runMs: 2_000, steps: 20, perPromptPreviews: true }, env: { PROGRESS_EDIT_MS: '500', COMFYUI_MAX_IN_FLIGHT: '2' } });
     const { first, second } = await twoJobs(h);
     await waitFor(() => previewsOf(h as Harness, first).length >= 2, 'previews on the first job', 10_000);
     expect(previewsOf(h, second)).toEqual([]);
@@ -40,7 +40,7 @@ describe('live previews', () => {
   });
 
   it('attributes frames without a prompt id (older servers) only while one job of ours runs there', async () => {
-    h = await startHarness({ sim: { runMs: 1_500, steps: 20, previewMetadata: false }, env: { PROGRESS_EDIT_MS: '500', COMFYUI_MAX_IN_FLIGHT: '2' } });
+    h = await startHarness({ sim: { runMs: 1_500, steps: 20, previews: true, previewMetadata: false }, env: { PROGRESS_EDIT_MS: '500', COMFYUI_MAX_IN_FLIGHT: '2' } });
     const { first, second } = await twoJobs(h);
     await waitFor(() => previewsOf(h as Harness, first).length >= 1, 'previews on the first job', 10_000);
     await waitForOriginal(h.discord, first, (message) => message.embeds.length > 0, 'the first result', 15_000);

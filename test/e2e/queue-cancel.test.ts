@@ -39,7 +39,7 @@ describe('/queue and /cancel', () => {
     // go before ann; then turns continue round-robin.
     expect(order).toEqual([`ann:${jobs['ann-1']}`, `ann:${jobs['ann-2']}`, `bob:${jobs['bob-1']}`, `cy:${jobs['cy-1']}`, `ann:${jobs['ann-3']}`, `bob:${jobs['bob-2']}`]);
     expect(text).toContain(`\`${jobs['bob-1']}\` /imagine by bob (yours)`);
-    expect(text).toContain('ComfyUI reports 2 prompt(s) in its own queue.');
+    expect(text).toContain('ComfyUI reports 2 prompts in its own queue.');
     const deferred = h.discord.requests.find((request) => request.path.endsWith('/callback') && (request.json as { data?: { flags?: number } }).data?.flags === 64);
     expect(deferred).toBeDefined();
   });
@@ -70,7 +70,7 @@ describe('/queue and /cancel', () => {
 
   it('/cancel all is for admins only', async () => {
     expect(await slash('cancel', bob, [option('all', true)])).toBe('Only members with Manage Server may cancel everything.');
-    expect(await slash('cancel', mod, [option('all', true)])).toMatch(/^Cancelled \d job\(s\) in this server\.$/);
+    expect(await slash('cancel', mod, [option('all', true)])).toMatch(/^Cancelled \d jobs? in this server\.$/);
     await waitFor(() => !h.sim.state.running && h.sim.state.pending.length === 0, 'ComfyUI to be empty');
   });
 });

@@ -86,7 +86,7 @@ describe('the bot on the real ComfyUI', () => {
     expect(queue).toContain(`\`${running.jobId}\` /imagine by queue-ann (yours)`);
     expect(queue).toContain(`\`${pending.jobId}\` /imagine by queue-bo`);
     expect(queue).toMatch(new RegExp(`1\\. \`${waiting.jobId}\` /imagine by queue-cy`));
-    expect(queue).toContain('ComfyUI reports 2 prompt(s) in its own queue.');
+    expect(queue).toContain('ComfyUI reports 2 prompts in its own queue.');
 
     expect(await slash('cancel', bo, [option('job', running.jobId)])).toBe(`Job \`${running.jobId}\` is not yours to cancel.`);
     expect(await slash('cancel', cy)).toBe(`Cancelled job \`${waiting.jobId}\` before it started.`);
@@ -107,7 +107,7 @@ describe('the bot on the real ComfyUI', () => {
   it('/cancel all by an admin empties the bot and ComfyUI', async () => {
     await imagine(member('all-1'), 'slow all', [option('template', 'real-slow')]);
     await waitFor(async () => (await comfy.getQueue()).running.length === 1, 'it to run', 30_000);
-    expect(await slash('cancel', member('mod', { permissions: MANAGER_PERMISSIONS }), [option('all', true)])).toMatch(/^Cancelled 1 job\(s\)/);
+    expect(await slash('cancel', member('mod', { permissions: MANAGER_PERMISSIONS }), [option('all', true)])).toMatch(/^Cancelled 1 jobs?/);
     await waitFor(async () => (await comfy.getQueue()).running.length === 0, 'ComfyUI to stop it', 30_000);
   });
 

@@ -18,6 +18,7 @@ export interface ExecutorOptions {
   runMs: number;
   steps: number | undefined;
   previews: boolean;
+  perPromptPreviews: boolean;
   media: MediaOptions;
   historyDelayMs: number;
   /** Delay between the last `executed` and `execution_success` (a real GPU server: up to 220 ms). */
@@ -185,7 +186,8 @@ export class Executor {
           this.progress(sid, { value: step, max: steps, prompt_id: promptId, node: id });
           // Started with --preview-method, or (ComfyUI v0.5+) asked for per prompt; `none` turns them off.
           const method = entry.extraData['preview_method'];
-          if (method !== 'none' && (options.previews || (typeof method === 'string' && method !== ''))) {
+          const asked = options.perPromptPreviews && typeof method === 'string' && method !== '';
+          if ((options.perPromptPreviews ? method !== 'none' : true) && (options.previews || asked)) {
             this.deps.sendPreview(await previewPicture(promptId, step), sid, { promptId, nodeId: id });
           }
         }

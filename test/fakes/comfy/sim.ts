@@ -18,6 +18,8 @@ export interface SimOptions {
   /** Progress steps per sampler; the KSampler's own `steps` input when undefined. */
   steps?: number;
   previews: boolean;
+  /** Honours `extra_data.preview_method` per prompt, as ComfyUI v0.5+ does (v0.3.65, which the simulator is, ignores it). */
+  perPromptPreviews: boolean;
   /** Answers the `feature_flags` handshake (servers before mid-2025 do not: their previews are all type 1). */
   previewMetadata: boolean;
   /** Size of generated images; PNG noise is about width·height·3 bytes. */
@@ -68,7 +70,7 @@ export interface RequestRecord {
 }
 
 const DEFAULTS: SimOptions = {
-  runMs: 50, previews: false, previewMetadata: true, imageWidth: 64, imageHeight: 64, frames: 4, videoBytes: 4096,
+  runMs: 50, previews: false, perPromptPreviews: false, previewMetadata: true, imageWidth: 64, imageHeight: 64, frames: 4, videoBytes: 4096,
   checkpoints: ['sd_xl_base_1.0.safetensors', 'dreamshaper_8.safetensors'], videoCheckpoints: ['svd_xt_1_1.safetensors'], loras: ['add-detail-xl.safetensors', 'pixel-art-xl.safetensors'],
   videoHelperSuite: true, errorStyle: 'v0.3.64', promptIdMode: 'accept', maxUploadBytes: 100 * 1024 * 1024, historyDelayMs: 0, successDelayMs: 0,
 };
@@ -97,7 +99,7 @@ export class ComfySim extends EventEmitter<{ finished: [string]; request: [Reque
     this.executor = new Executor({
       state: this.state,
       options: () => ({
-        runMs: this.options.runMs, steps: this.options.steps, previews: this.options.previews, historyDelayMs: this.options.historyDelayMs, successDelayMs: this.options.successDelayMs,
+        runMs: this.options.runMs, steps: this.options.steps, previews: this.options.previews, perPromptPreviews: this.options.perPromptPreviews, historyDelayMs: this.options.historyDelayMs, successDelayMs: this.options.successDelayMs,
         media: { width: this.options.imageWidth, height: this.options.imageHeight, frames: this.options.frames, videoBytes: this.options.videoBytes },
       }),
       failure: () => this.faults.failNode,
