@@ -10,7 +10,7 @@ import type { Reservation } from '../jobs/scheduler.js';
 import { listPreview } from './explain.js';
 import type { ViewResult } from './client.js';
 import type { FileRef } from './schemas.js';
-import type { PreviewFrame } from './events.js';
+import type { ComfyEvent, PreviewFrame } from './events.js';
 
 /** One ComfyUI server of the pool, with what the bot knows of its load and health. */
 export interface Backend {
@@ -26,6 +26,8 @@ export interface Backend {
   downSince: number | undefined;
   /** The server's own queue length from its last `status` event (includes other clients' prompts). */
   queueRemaining: number | undefined;
+  /** The prompt the server says it is executing (from its events; ours, or another client's broadcast). */
+  executing?: string | undefined;
 }
 
 
@@ -36,6 +38,22 @@ export interface PoolOptions extends Omit<ConnectOptions, 'clientId'> {
   healthBaseMs?: number;
   healthMaxMs?: number;
   now?: () => number;
+}
+
+/** Which prompt a server is executing after an event: set when one starts, cleared when it ends. */
+function executingAfter(current: string | undefined, event: ComfyEvent): string | undefined {
+  switch (event.type) {
+    case 'execution_start':
+      return event.data.prompt_id;
+    case 'executing':
+      return event.data.node === null ? undefined : event.data.prompt_id ?? current;
+    case 'execution_success':
+    case 'execution_error':
+    case 'execution_interrupted':
+      return current === event.data.prompt_id ? undefined : current;
+    default:
+      return current;
+  }
 }
 
 /** How often the servers' /object_info is read again in the background. */
@@ -84,7 +102,10 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
       conn.socket.on('preview', (frame) => this.emit('preview', backend, frame));
       conn.socket.on('event', (event) => {
         if (event.type === 'status' && event.data.status) backend.queueRemaining = event.data.status.exec_info.queue_remaining;
+        backend.executing = executingAfter(backend.executing, event);
       });
+      // After a reconnect the socket may have missed the end of a prompt: know nothing until it says again.
+      conn.socket.on('reconnected', () => { backend.executing = undefined; });
       conn.socket.on('open', () => this.markUp(backend));
       // A socket error alone (a proxy without websocket support, say) is not a dead server: ask over HTTP first.
       conn.socket.on('down', (error) => {
@@ -281,6 +302,11 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
   }
 
   /** True while at least one server answers. */
+  /** Servers answering now (at least 1, so estimates never divide by zero). */
+  get upCount(): number {
+    return Math.max(1, this.backends.filter((backend) => backend.up).length);
+  }
+
   get anyUp(): boolean {
     return this.backends.some((backend) => backend.up);
   }

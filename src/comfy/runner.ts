@@ -82,8 +82,9 @@ export class ComfyRunner implements JobRunner<PromptResult> {
    */
   private attribute(backend: Backend, frame: PreviewFrame): void {
     const ours = [...this.running.entries()].filter(([, entry]) => entry.backend === backend);
-    const started = ours.filter(([, entry]) => entry.started);
-    const owner = frame.promptId !== undefined ? ours.find(([, entry]) => entry.promptId === frame.promptId) : started.length === 1 ? started[0] : undefined;
+    // A frame without an id belongs to whatever the server executes now: ours only if the server says so.
+    const prompt = frame.promptId ?? backend.executing;
+    const owner = prompt === undefined ? undefined : ours.find(([, entry]) => entry.promptId === prompt && (frame.promptId !== undefined || entry.started));
     if (owner) this.options.onPreview?.(owner[0], frame.image, frame.format);
   }
 

@@ -7,9 +7,9 @@ import type { Command } from './command.js';
 
 const SHOWN = 15;
 
-function age(ms: number): string {
+function age({ say }: Messages, ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
-  return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  return seconds < 90 ? say('time.seconds', { n: seconds }) : say('time.minutes', { n: Math.round(seconds / 60) });
 }
 
 /** The caller's view of the queue as lines: running jobs, then waiting ones with their place, then ComfyUI's own. */
@@ -19,12 +19,12 @@ function renderQueue(messages: Messages, callerId: string, view: QueueView): str
   const lines: string[] = [];
   for (const { job, server } of view.running) {
     const where = server ? say('queue.server', { server }) : '';
-    lines.push(say('queue.running', { id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), progress: `${stateText(messages, job)}${where}`, age: age(view.now - job.createdAt) }));
+    lines.push(say('queue.running', { id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), progress: `${stateText(messages, job)}${where}`, age: age(messages, view.now - job.createdAt) }));
   }
   if (view.waiting.length > 0) {
     lines.push(say('queue.waitingHeader'));
     for (const { job, place } of view.waiting.slice(0, SHOWN)) {
-      lines.push(say('queue.waiting', { index: place, id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), age: age(view.now - job.createdAt) }));
+      lines.push(say('queue.waiting', { index: place, id: job.id, command: `/${job.kind}`, user: job.requester.name, mine: mine(job), age: age(messages, view.now - job.createdAt) }));
     }
     if (view.waiting.length > SHOWN) lines.push(say('queue.more', { count: view.waiting.length - SHOWN }));
   }

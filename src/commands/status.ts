@@ -4,11 +4,11 @@ import type { Messages } from '../discord/messages.js';
 import type { BotStatus } from '../service/jobs.js';
 import type { Command } from './command.js';
 
-function duration(ms: number): string {
+function duration({ say }: Messages, ms: number): string {
   const minutes = Math.floor(ms / 60_000);
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 60) return say('time.minutes', { n: minutes });
   const hours = Math.floor(minutes / 60);
-  return hours < 48 ? `${hours} h ${minutes % 60} min` : `${Math.floor(hours / 24)} d ${hours % 24} h`;
+  return hours < 48 ? say('time.hours', { h: hours, m: minutes % 60 }) : say('time.days', { d: Math.floor(hours / 24), h: hours % 24 });
 }
 
 function gib(bytes: number): string {
@@ -29,7 +29,7 @@ function serverLine({ say }: Messages, server: ServerStatus): string {
 export function renderStatus(messages: Messages, status: BotStatus): string {
   return [
     ...status.servers.map((server) => serverLine(messages, server)),
-    messages.say('status.bot', { waiting: status.waiting, inFlight: status.inFlight, uptime: duration(status.uptimeMs) }),
+    messages.say('status.bot', { waiting: status.waiting, inFlight: status.inFlight, uptime: duration(messages, status.uptimeMs) }),
   ].join('\n');
 }
 

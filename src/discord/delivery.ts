@@ -12,7 +12,7 @@ import { messagesFor, type Messages, type MessageId } from './messages.js';
 import { ThrottledEditor } from './progress.js';
 import { DiscordHttpError, type DiscordUploader, type OutgoingUpload } from './uploader.js';
 import { DiscordRest, type MessageRef, type PostedMessage, type RecentMessage } from './rest.js';
-import { describeError, OutputsDroppedError, TooLargeError } from './user-error.js';
+import { describeError, OutputsDroppedError, TooLargeError, UserError } from './user-error.js';
 import type { Runnable } from '../service/derive.js';
 import { MAX_PICTURES_PER_MESSAGE, resultRows } from './result-buttons.js';
 import { splitWithin } from './split.js';
@@ -121,6 +121,8 @@ export class Delivery {
   private readonly editors = new Map<string, ThrottledEditor>();
   /** The newest preview picture of each running job not yet shown. */
   private readonly previews = new Map<string, { name: string; contentType: string; bytes: Buffer }>();
+  /** Jobs whose reply shows a preview picture now. */
+  private readonly previewShown = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => number;
   private botUserId: Promise<string> | undefined;
@@ -145,9 +147,13 @@ export class Delivery {
       const components = [{ type: 1, components: [{ type: 2, style: 4, label: this.textsOf(job).say('button.cancel'), custom_id: `${CANCEL_BUTTON_PREFIX}${job.id}` }] }];
       editor = new ThrottledEditor((next) => {
         // The newest preview picture rides along with the next edit (one attachment, replaced each time).
-        const preview = this.previews.get(job.id);
+        const preview = job.state === 'running' ? this.previews.get(job.id) : undefined;
         this.previews.delete(job.id);
-        const body: MessageBody = { content: next, allowed_mentions: { parse: [] }, components, ...(preview ? { attachments: [{ id: 0, filename: preview.name }] } : {}) };
+        // A job that stopped running (sent back to wait after a server went away) shows no old picture.
+        const stale = !preview && job.state !== 'running' && this.previewShown.delete(job.id);
+        if (preview) this.previewShown.add(job.id);
+        const attachments = preview ? { attachments: [{ id: 0, filename: preview.name }] } : stale ? { attachments: [] } : {};
+        const body: MessageBody = { content: next, allowed_mentions: { parse: [] }, components, ...attachments };
         const files = preview ? [{ name: preview.name, contentType: preview.contentType, open: async () => preview.bytes }] : [];
         return this.editOriginal(job, body, files).then((sent) => this.rememberReply(job, sent));
       }, this.options.progressEditMs, this.now);
@@ -189,6 +195,12 @@ export class Delivery {
   async show(job: Job, reply: { interactionToken: string; attachmentLimit: number }): Promise<void> {
     const shown: Job = { ...job, recovered: false, origin: { ...job.origin, interactionToken: reply.interactionToken, interactionAt: this.now(), attachmentLimit: reply.attachmentLimit } };
     const outputs = (job.outputs ?? []).map((output) => ({ ...output, nodeId: '', key: 'images' }));
+    // ComfyUI reuses file names once its output folder is cleaned: a file of another size is someone else's picture.
+    for (const output of outputs) {
+      const view = await this.options.outputs.open(shown, output);
+      discard(view.stream);
+      if (output.bytes !== undefined && view.contentLength !== undefined && view.contentLength !== output.bytes) throw new UserError('show.gone', { id: job.id });
+    }
     try {
       await this.postResult(shown, { promptId: job.promptId ?? '', outputs, cached: false }, reply.attachmentLimit, () => undefined, new Set(), 'show');
     } finally {
@@ -227,7 +239,7 @@ export class Delivery {
     }
     if (result.outputs.length === 0) {
       if (job.dropped?.length) await this.fail(job, new OutputsDroppedError(job.dropped));
-      else await this.post(job, { content: this.textsOf(job).say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] } }, []).catch(() => undefined);
+      else await this.post(job, { content: this.textsOf(job).say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] }, attachments: [] }, []).catch(() => undefined);
       return 'failed';
     }
     // Written with where the result goes (record below): /show can post it again from ComfyUI's files.
@@ -265,7 +277,13 @@ export class Delivery {
     const remaining = result.outputs.map((_, index) => index).filter((index) => !shown.has(index));
     const opened = new Map<number, ViewResult>();
     try {
-      for (const index of remaining) opened.set(index, await this.options.outputs.open(job, result.outputs[index] as OutputFile));
+      for (const index of remaining) {
+        const view = await this.options.outputs.open(job, result.outputs[index] as OutputFile);
+        opened.set(index, view);
+        // Its size is kept with the job, so /show can tell this file from a later one under the same name.
+        const kept = job.outputs?.[index];
+        if (purpose === 'result' && kept && view.contentLength !== undefined) kept.bytes = view.contentLength;
+      }
       const perMessage = result.outputs.some((output) => output.kind === 'image') ? MAX_PICTURES_PER_MESSAGE : MAX_FILES_PER_MESSAGE;
       const groups = splitWithin(remaining.map((index) => opened.get(index)?.contentLength), limit - OVERHEAD, perMessage).map((group) => group.map((at) => remaining[at] as number));
       for (const group of groups) {
@@ -533,6 +551,7 @@ export class Delivery {
     const editor = this.editors.get(job.id);
     this.editors.delete(job.id);
     this.previews.delete(job.id);
+    this.previewShown.delete(job.id);
     await editor?.close();
   }
 }

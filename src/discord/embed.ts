@@ -22,7 +22,7 @@ export function buildEmbed(messages: Messages, job: Job, seconds: number, shrunk
   const { say } = messages;
   const values = job.values ?? job.params;
   const fields = FIELDS.filter(([key]) => values[key] !== undefined).map(([key, label]) => ({ name: say(label), value: quoted(values[key] as string | number | boolean, 1024), inline: true }));
-  fields.push({ name: say('embed.time'), value: `${seconds.toFixed(1)} s`, inline: true });
+  fields.push({ name: say('embed.time'), value: say('time.seconds', { n: seconds.toFixed(1) }), inline: true });
   if (job.parent) {
     const from = job.parent.image < 0 ? say('embed.fromJob', { id: job.parent.jobId }) : say('embed.fromValue', { image: job.parent.image + 1, id: job.parent.jobId });
     fields.push({ name: say('embed.from'), value: from, inline: false });

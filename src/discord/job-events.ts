@@ -12,7 +12,7 @@ export interface JobEventDeps {
   scheduler: Scheduler<PromptResult>;
   estimates: Estimator;
   delivery: Delivery;
-  pool: Pick<ComfyPool, 'size' | 'labelOf' | 'anyUp' | 'on'>;
+  pool: Pick<ComfyPool, 'size' | 'labelOf' | 'anyUp' | 'on' | 'upCount'>;
   logger: Logger;
 }
 
@@ -23,7 +23,7 @@ const REFRESHED_POSITIONS = 5;
 export function etaOf(ctx: Pick<JobEventDeps, 'scheduler' | 'estimates' | 'pool'>, job: Job): Estimate {
   const { active, waiting } = ctx.scheduler.snapshot();
   const place = waiting.findIndex((other) => other.id === job.id);
-  return ctx.estimates.estimate(job, active, place < 0 ? [] : waiting.slice(0, place), ctx.pool.size);
+  return ctx.estimates.estimate(job, active, place < 0 ? [] : waiting.slice(0, place), ctx.pool.upCount);
 }
 
 function statusOf(ctx: JobEventDeps, job: Job): string | undefined {
@@ -46,7 +46,7 @@ export function wireJobEvents(ctx: JobEventDeps): void {
     }
   });
   scheduler.on('completed', (job, result) => {
-    if (job.startedAt !== undefined && job.finishedAt !== undefined && !job.recovered) ctx.estimates.record({ template: job.template, server: job.backend, ms: job.finishedAt - job.startedAt });
+    if (job.runMs !== undefined) ctx.estimates.record({ template: job.template, server: job.backend, ms: job.runMs });
     ctx.estimates.forget(job.id);
     void delivery.complete(job, result).then((outcome) => {
       logger.info({ job: job.id, outcome, files: result.outputs.length, ms: (job.finishedAt ?? 0) - job.createdAt }, 'job delivered');

@@ -57,7 +57,10 @@ export class Estimator {
     if (job.state === 'running' || job.state === 'delivering') {
       return this.steady(job.id, { finishAt: Math.max(now, (job.startedAt ?? now) + own) });
     }
-    const left = (other: Job): number => (other.state === 'running' ? Math.max(0, (other.startedAt ?? now) + this.runMs(other) - now) : this.runMs(other));
+    const left = (other: Job): number => {
+      if (other.state === 'delivering') return 0;
+      return other.state === 'running' ? Math.max(0, (other.startedAt ?? now) + this.runMs(other) - now) : this.runMs(other);
+    };
     const before = [...inside.filter((other) => other.id !== job.id && (job.state === 'waiting' || (other.submittedAt ?? 0) <= (job.submittedAt ?? 0))), ...ahead];
     const startAt = now + before.reduce((sum, other) => sum + left(other), 0) / Math.max(1, servers);
     return this.steady(job.id, { startAt, finishAt: startAt + own });

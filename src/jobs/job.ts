@@ -67,7 +67,9 @@ export interface Job {
   /** Failed submissions in a row (HTTP 5xx); after a few the job fails instead of retrying forever. */
   submitFailures?: number;
   /** What the job produced, as ComfyUI named the files (kept so /show can post it again). */
-  outputs?: Array<{ filename: string; subfolder: string; type: string; kind: 'image' | 'animation' | 'video' | 'audio' | 'other' }>;
+  outputs?: Array<{ filename: string; subfolder: string; type: string; kind: 'image' | 'animation' | 'video' | 'audio' | 'other'; bytes?: number }>;
+  /** How long ComfyUI ran it, when the bot saw it start and end (what estimates learn from). */
+  runMs?: number;
   /** Outputs already shown, by index, while a result split over several messages is being posted. */
   delivered?: number[];
   /** The requester's Discord locale (en-US, zh-CN…): the language the job's messages are written in. */

@@ -380,6 +380,8 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
       this.release(job);
       job.state = 'delivering';
       job.finishedAt = this.now();
+      // Only a run watched from start to end measures the template (one that spanned a restart does not).
+      if (!job.recovered && job.startedAt !== undefined) job.runMs = job.finishedAt - job.startedAt;
       this.save(job);
       this.emit('update', job);
       this.emit('completed', job, result);

@@ -58,6 +58,7 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE inputs ADD COLUMN mask BLOB;
    ALTER TABLE jobs ADD COLUMN outputs TEXT;
    ALTER TABLE jobs ADD COLUMN delivered TEXT;
+   ALTER TABLE jobs ADD COLUMN run_ms INTEGER;
    ALTER TABLE jobs ADD COLUMN locale TEXT;
    CREATE INDEX jobs_by_requester_seq ON jobs(requester_id, seq);`,
 ];
@@ -93,7 +94,7 @@ export interface JobStoreOptions {
 interface Columns {
   id: string; state: JobState; backend: string | null; prompt_id: string | null; vals: string | null; message_id: string | null;
   resubmits: number; submitted_at: number | null; started_at: number | null; finished_at: number | null; updated_at: number;
-  delivery_target: string | null; delivery_message_id: string | null; outputs: string | null; delivered: string | null;
+  delivery_target: string | null; delivery_message_id: string | null; outputs: string | null; delivered: string | null; run_ms: number | null;
 }
 
 const ACTIVE: readonly JobState[] = ['waiting', 'submitting', 'submitted', 'running', 'delivering'];
@@ -109,9 +110,9 @@ const RowSchema = z.object({
   attachment_limit: z.number(), state: z.enum(JOB_STATES), backend: maybeText, prompt_id: maybeText, vals: maybeText, message_id: maybeText,
   resubmits: z.number(), created_at: z.number(), submitted_at: maybeTime, started_at: maybeTime, finished_at: maybeTime,
   delivery_target: maybeText, delivery_message_id: maybeText, parent_job: maybeText, parent_image: maybeTime,
-  outputs: maybeText, delivered: maybeText, locale: maybeText,
+  outputs: maybeText, delivered: maybeText, locale: maybeText, run_ms: maybeTime,
 });
-const OutputsSchema = z.array(z.object({ filename: z.string(), subfolder: z.string(), type: z.string(), kind: z.enum(['image', 'animation', 'video', 'audio', 'other']) }));
+const OutputsSchema = z.array(z.object({ filename: z.string(), subfolder: z.string(), type: z.string(), kind: z.enum(['image', 'animation', 'video', 'audio', 'other']), bytes: z.number().optional() }));
 type Row = z.infer<typeof RowSchema>;
 const TimesSchema = z.array(z.object({ created_at: z.number() }));
 const InputSchema = z.object({ bytes: z.instanceof(Buffer), extension: z.string(), mask: z.instanceof(Buffer).nullable() }).optional();
@@ -144,13 +145,13 @@ export class JobStore {
     this.statements = {
       insert: this.db.prepare(`INSERT INTO jobs (id, seq, kind, template, params, requester_id, requester_name, guild_id, channel_id,
         interaction_id, interaction_token, interaction_at, attachment_limit, state, backend, prompt_id, vals, message_id, resubmits,
-        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id, parent_job, parent_image, outputs, delivered, locale)
+        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id, parent_job, parent_image, outputs, delivered, locale, run_ms)
         VALUES (@id, @seq, @kind, @template, @params, @requester_id, @requester_name, @guild_id, @channel_id, @interaction_id,
         @interaction_token, @interaction_at, @attachment_limit, @state, @backend, @prompt_id, @vals, @message_id, @resubmits,
-        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id, @parent_job, @parent_image, @outputs, @delivered, @locale)`),
+        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id, @parent_job, @parent_image, @outputs, @delivered, @locale, @run_ms)`),
       update: this.db.prepare(`UPDATE jobs SET state = @state, backend = @backend, prompt_id = @prompt_id, vals = @vals, message_id = @message_id,
         resubmits = @resubmits, submitted_at = @submitted_at, started_at = @started_at, finished_at = @finished_at, updated_at = @updated_at,
-        delivery_target = @delivery_target, delivery_message_id = @delivery_message_id, outputs = @outputs, delivered = @delivered,
+        delivery_target = @delivery_target, delivery_message_id = @delivery_message_id, outputs = @outputs, delivered = @delivered, run_ms = @run_ms,
         interaction_token = CASE WHEN @state IN ('done', 'failed', 'cancelled') THEN '' ELSE interaction_token END WHERE id = @id`),
       has: this.db.prepare('SELECT 1 FROM jobs WHERE id = ?'),
       get: this.db.prepare('SELECT * FROM jobs WHERE id = ?'),
@@ -158,7 +159,7 @@ export class JobStore {
       input: this.db.prepare('SELECT bytes, extension, mask FROM inputs WHERE job_id = ?'),
       deleteInput: this.db.prepare('DELETE FROM inputs WHERE job_id = ?'),
       active: this.db.prepare(`SELECT * FROM jobs WHERE state IN (${ACTIVE.map(() => '?').join(', ')}) ORDER BY seq`),
-      runs: this.db.prepare("SELECT template, backend, started_at, finished_at FROM jobs WHERE state = 'done' AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY seq DESC LIMIT ?"),
+      runs: this.db.prepare('SELECT template, backend, run_ms FROM jobs WHERE run_ms IS NOT NULL ORDER BY seq DESC LIMIT ?'),
       latestOf: this.db.prepare('SELECT * FROM jobs WHERE requester_id = ? ORDER BY seq DESC LIMIT ?'),
       byRequester: this.db.prepare('SELECT created_at FROM jobs WHERE requester_id = ? AND created_at > ? ORDER BY created_at'),
       byGuild: this.db.prepare('SELECT created_at FROM jobs WHERE guild_id = ? AND created_at > ? ORDER BY created_at'),
@@ -260,8 +261,8 @@ export class JobStore {
 
   /** How long recent finished jobs ran, per template and server (newest first): what estimates start from. */
   recentRuns(limit: number): Array<{ template: string; server: string | undefined; ms: number }> {
-    const rows = z.array(z.object({ template: z.string(), backend: z.string().nullable(), started_at: z.number(), finished_at: z.number() })).parse(this.statements.runs.all(limit));
-    return rows.map((row) => ({ template: row.template, server: row.backend ?? undefined, ms: row.finished_at - row.started_at }));
+    const rows = z.array(z.object({ template: z.string(), backend: z.string().nullable(), run_ms: z.number() })).parse(this.statements.runs.all(limit));
+    return rows.map((row) => ({ template: row.template, server: row.backend ?? undefined, ms: row.run_ms }));
   }
 
   /** A member's latest jobs, newest first (any state; finished ones until pruned); unreadable rows are left out. */
@@ -345,6 +346,7 @@ export class JobStore {
       message_id: job.messageId ?? null, resubmits: job.resubmits, submitted_at: job.submittedAt ?? null, started_at: job.startedAt ?? null,
       finished_at: job.finishedAt ?? null, updated_at: this.now(), delivery_target: job.deliveryTarget ?? null, delivery_message_id: job.deliveryMessageId ?? null,
       outputs: job.outputs ? JSON.stringify(job.outputs) : null, delivered: job.delivered ? JSON.stringify(job.delivered) : null,
+      run_ms: job.runMs ?? null,
     };
   }
 }
@@ -371,6 +373,7 @@ function toJob(row: Row): Job {
   if (row.parent_job !== null) job.parent = { jobId: row.parent_job, image: row.parent_image ?? 0 };
   if (row.outputs !== null) job.outputs = OutputsSchema.parse(JSON.parse(row.outputs));
   if (row.locale !== null) job.locale = row.locale;
+  if (row.run_ms !== null) job.runMs = row.run_ms;
   if (row.delivered !== null) job.delivered = z.array(z.number().int()).parse(JSON.parse(row.delivered));
   return job;
 }

@@ -7,6 +7,7 @@ import type { InputImage } from '../comfy/runner.js';
 import { fillWorkflow, ParamError, type Template } from '../comfy/templates.js';
 import type { PromptResult } from '../comfy/watcher.js';
 import { shown } from '../discord/escape.js';
+import type { MessageId } from '../discord/messages.js';
 import { UserError } from '../discord/user-error.js';
 import type { Job, JobKind } from '../jobs/job.js';
 import type { CancelOutcome, Scheduler } from '../jobs/scheduler.js';
@@ -86,7 +87,7 @@ export interface ServiceSettings {
 export interface JobServiceDeps {
   settings: ServiceSettings;
   templates: ReadonlyMap<string, Template>;
-  pool: Pick<ComfyPool, 'fitness' | 'describeMissing' | 'refreshStale' | 'comboValues' | 'anyUp' | 'queueRemaining' | 'size' | 'labelOf' | 'status'>;
+  pool: Pick<ComfyPool, 'fitness' | 'describeMissing' | 'refreshStale' | 'comboValues' | 'anyUp' | 'queueRemaining' | 'size' | 'labelOf' | 'status' | 'names'>;
   /** When the bot started, for /status's uptime. */
   startedAt?: number;
   scheduler: Scheduler<PromptResult>;
@@ -106,7 +107,11 @@ export interface JobServiceDeps {
 /** How long the slow checks may take before the member must be answered (Discord wants an answer within 3 s). */
 const DECIDE_WITHIN_MS = 1_500;
 const HOUR_MS = 3_600_000;
-const COMBO_LABELS: Readonly<Record<string, string>> = { checkpoint: 'Checkpoint', sampler: 'Sampler', scheduler: 'Scheduler', lora: 'LoRA', lora2: 'LoRA' };
+/** The refusal for a value a server does not offer, by parameter (each language names the thing itself). */
+const NOT_INSTALLED: Readonly<Record<string, MessageId>> = {
+  checkpoint: 'input.notInstalled.checkpoint', sampler: 'input.notInstalled.sampler', scheduler: 'input.notInstalled.scheduler',
+  lora: 'input.notInstalled.lora', lora2: 'input.notInstalled.lora',
+};
 
 /** Times in refusals are whole seconds since the epoch; the catalog shows them (Discord: `<t:…:R>`, "in 5 minutes"). */
 function epochSeconds(at: number): number {
@@ -215,8 +220,11 @@ export class JobService {
 
   /** /show's checks, before anything is answered publicly: the job exists, is the caller's (or an admin's), has a result. */
   showable(caller: Caller, jobId: string): Job {
-    const job = this.result(jobId);
+    // Another server's job is answered as if it did not exist: ids are not to be probed.
+    const job = this.result(jobId, caller);
     if (!canManage(job, caller)) throw new UserError('show.notYours', { id: job.id });
+    // Its files are only where it ran: a server no longer configured cannot show them (another would show its own).
+    if (job.backend !== undefined && !this.deps.pool.names.includes(job.backend)) throw new UserError('show.gone', { id: job.id });
     if (job.state !== 'done') throw new UserError(job.state === 'failed' || job.state === 'cancelled' ? 'show.nothing' : 'show.notFinished', { id: job.id });
     if (!job.outputs?.length || !this.deps.repost) throw new UserError('show.nothing', { id: job.id });
     return job;
@@ -353,7 +361,7 @@ export class JobService {
         return; // ComfyUI unreachable: the job waits, and ComfyUI's own validation speaks later.
       }
       if (options.length > 0 && !options.includes(value)) {
-        throw new UserError('input.notInstalled', { what: COMBO_LABELS[name] ?? name, value: shown(value), options: options.slice(0, 10).join(', ') });
+        throw new UserError(NOT_INSTALLED[name] ?? 'input.notInstalled', { what: name, value: shown(value), options: options.slice(0, 10).join(', ') });
       }
     }
   }

@@ -47,6 +47,22 @@ describe('live previews', () => {
     expect(previewsOf(h, second).every((bytes) => !bytes.equals(previewsOf(h as Harness, first)[0] as Buffer))).toBe(true);
   });
 
+  it('never show another client\'s prompt (queued on the server without a client id) on our job', async () => {
+    h = await startHarness({ sim: { runMs: 1_500, steps: 20, previews: true, previewMetadata: false }, env: { PROGRESS_EDIT_MS: '500' } });
+    const { token } = h.discord.chatInput('imagine', [option('prompt', 'ours')], member('ann'));
+    await waitFor(() => h?.sim.state.running, 'ours to run');
+    // Someone else's prompt, queued straight on ComfyUI: its events and previews go to every socket.
+    const theirs = JSON.parse(JSON.stringify(h.sim.state.running?.prompt)) as Record<string, { inputs: Record<string, unknown> }>;
+    for (const node of Object.values(theirs)) if (typeof node.inputs['text'] === 'string') node.inputs['text'] = 'theirs';
+    const queued = await fetch(`${h.sim.url}/prompt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: theirs }) });
+    const theirId = ((await queued.json()) as { prompt_id: string }).prompt_id;
+    await waitForOriginal(h.discord, token, (message) => message.embeds.length > 0, 'our result', 15_000);
+    await waitFor(() => h?.sim.state.history.has(theirId), 'theirs to finish', 15_000);
+    const ours = previewsOf(h, token);
+    expect(ours.length).toBeGreaterThan(0);
+    expect(new Set(ours.map((bytes) => bytes.toString('base64'))).size).toBe(1);
+  });
+
   it('are off with PREVIEWS=false: nothing asked of ComfyUI, nothing shown', async () => {
     h = await startHarness({ sim: { runMs: 1_000, steps: 10, previews: true }, env: { PROGRESS_EDIT_MS: '500', PREVIEWS: 'false' } });
     const { token } = h.discord.chatInput('imagine', [option('prompt', 'no previews')], member('ann'));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGER_PERMISSIONS } from '../fakes/discord/payloads.js';
+import { waitFor } from '../helpers.js';
 import { member, option, queueImagine, slash, startHarness, waitForOriginal, type Harness } from './harness.js';
 
 let h: Harness;
@@ -51,6 +52,22 @@ describe('/jobs and /show', () => {
     const before = h.sims.reduce((sum, sim) => sum + sim.submitted.length, 0);
     await done(h.discord.press(again, reroll?.custom_id as string, ann).token);
     expect(h.sims.reduce((sum, sim) => sum + sim.submitted.length, 0)).toBe(before + 1);
+  });
+
+  it('/show refuses when ComfyUI now has another picture under the job\'s file name (its output folder was cleaned)', async () => {
+    const mine = await queueImagine(h.discord, ann, 'a picture soon overwritten');
+    const result = await done(mine.token);
+    const name = result.attachments[0]?.filename as string;
+    const sim = h.sims.find((each) => [...each.state.files.keys()].some((key) => key.endsWith(`/${name}`)));
+    const key = [...(sim?.state.files.keys() ?? [])].find((each) => each.endsWith(`/${name}`)) as string;
+    sim?.state.files.set(key, Buffer.concat([sim.state.files.get(key) as Buffer, Buffer.alloc(100)]));
+    const { token } = h.discord.chatInput('show', [option('job', mine.jobId)], ann);
+    const refusal = await waitFor(() => h.discord.followUps.find((message) => message.content.includes(mine.jobId)) ?? (h.discord.originals.get(token)?.content.includes('no longer has') ? h.discord.originals.get(token) : undefined), 'the refusal');
+    expect(refusal.content).toBe(`ComfyUI no longer has the files of job \`${mine.jobId}\` (they may have been cleaned up), so it cannot be shown again.`);
+  });
+
+  it('/show of another server\'s job is answered as if it did not exist', async () => {
+    expect(await slash(h.discord, 'show', member('eve', { permissions: MANAGER_PERMISSIONS }), [option('job', first.jobId)], { guildId: '1300000000000000999' })).toMatch(/^That result is no longer in the bot's records/);
   });
 
   it('/show of a job that does not exist says so', async () => {

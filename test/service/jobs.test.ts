@@ -23,7 +23,7 @@ async function service(settings: Partial<ConstructorParameters<typeof JobService
     settings: { BANNED_WORDS: ['gore'], ADMINS_EXEMPT: true, JOBS_PER_HOUR: 30, COOLDOWN_SECONDS: 0, GUILD_JOBS_PER_HOUR: 0, GUILD_MAX_WAITING: 0, MAX_WAITING_PER_USER: 5, ...settings },
     templates, scheduler, now, shuttingDown: () => false, defaults: { imagine: 'txt2img', img2vid: 'img2vid', img2img: 'img2img', upscale: 'upscale-latent', inpaint: 'inpaint' },
     pool: { fitness: (template: Template) => (template.name === 'img2vid' ? 'unfit' : 'fits'), describeMissing: () => ['node type VHS_VideoCombine is not installed'], refreshStale: async () => undefined, comboValues: async (type: string) => (type === 'KSampler' ? ['euler', 'dpmpp_2m'] : []), anyUp: true,
-      size: 1, labelOf: (name: string | undefined) => name ?? '', queueRemaining: async () => 2, status: async () => [] },
+      size: 1, labelOf: (name: string | undefined) => name ?? '', queueRemaining: async () => 2, status: async () => [], names: [] },
     store: { recentByRequester: () => starts, recentByGuild: () => [], recentInDms: () => [], get: () => undefined, latestOf: () => [] }, keepDays: 30,
     announce: (job, position) => void announced.push({ job, position }),
   });
