@@ -18,5 +18,6 @@ export function requesterOf(interaction: BaseInteraction, adminRoleId: string | 
   return {
     userId: interaction.user.id, name: interaction.user.username, guildId: interaction.guildId, channelId: interaction.channelId,
     isAdmin: isAdmin(interaction, adminRoleId), locale: interaction.locale,
+    ...(interaction.guildLocale ? { guildLocale: interaction.guildLocale } : {}),
   };
 }

@@ -88,6 +88,9 @@ export interface DeliveryOptions {
   ledger?: { update(job: Job): void };
 }
 
+/** A message in a given language: built once the bot knows where (and so in which language) it is posted. */
+type BodyFor = (texts: Messages) => MessageBody;
+
 interface MessageBody {
   content: string;
   embeds?: unknown[];
@@ -134,9 +137,14 @@ export class Delivery {
     this.now = options.now ?? Date.now;
   }
 
-  /** A job's sentences are in its requester's language. */
+  /** A job's sentences are in its requester's language... */
   private textsOf(job: Job): Messages {
     return messagesFor(job.locale);
+  }
+
+  /** ...except what is posted in a server's channel for everyone, which is in the server's language. */
+  private channelTextsOf(job: Job): Messages {
+    return messagesFor(job.guildLocale ?? job.locale);
   }
 
   /** Shows progress text on the job's reply (throttled; dropped once the token is too old). */
@@ -215,16 +223,16 @@ export class Delivery {
     const described = describeError(this.textsOf(job), error, job.id);
     if (described.reference) this.options.logger.error({ err: error, job: job.id, reference: described.reference }, 'job failed unexpectedly');
     else this.options.logger.info({ job: job.id, reason: described.text }, 'job failed');
-    // `attachments: []` takes a preview picture off the reply.
-    const body = { content: described.text, allowed_mentions: { parse: [] }, attachments: [] };
+    // `attachments: []` takes a preview picture off the reply. The same reference in whichever language it is told.
+    const body: BodyFor = (texts) => ({ content: describeError(texts, error, job.id, described.reference).text, allowed_mentions: { parse: [] }, attachments: [] });
     await (afterParts ? this.postPart(job, body, [], 'fail') : this.post(job, body, [])).catch((postError: unknown) => {
       this.options.logger.warn({ err: postError, job: job.id }, 'could not tell the member about a failure');
     });
   }
 
-  async notice(job: Job, text: string): Promise<void> {
+  async notice(job: Job, id: MessageId, values: Record<string, string | number> = {}): Promise<void> {
     await this.closeEditor(job);
-    await this.post(job, { content: text, allowed_mentions: { parse: [] }, attachments: [] }, []).catch((error: unknown) => {
+    await this.post(job, (texts) => ({ content: texts.say(id, values), allowed_mentions: { parse: [] }, attachments: [] }), []).catch((error: unknown) => {
       this.options.logger.warn({ err: error, job: job.id }, 'could not post a notice');
     });
   }
@@ -239,7 +247,7 @@ export class Delivery {
     }
     if (result.outputs.length === 0) {
       if (job.dropped?.length) await this.fail(job, new OutputsDroppedError(job.dropped));
-      else await this.post(job, { content: this.textsOf(job).say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] }, attachments: [] }, []).catch(() => undefined);
+      else await this.post(job, (texts) => ({ content: texts.say('done.noFiles', { id: job.id }), allowed_mentions: { parse: [] }, attachments: [] }), []).catch(() => undefined);
       return 'failed';
     }
     // Written with where the result goes (record below): /show can post it again from ComfyUI's files.
@@ -310,29 +318,34 @@ export class Delivery {
     }
   }
 
-  private resultBody(job: Job, result: PromptResult, group: readonly number[], prepared: Prepared): MessageBody {
+  private resultBody(job: Job, result: PromptResult, group: readonly number[], prepared: Prepared): BodyFor {
+    return (texts) => this.resultBodyIn(texts, job, result, group, prepared);
+  }
+
+  private resultBodyIn(texts: Messages, job: Job, result: PromptResult, group: readonly number[], prepared: Prepared): MessageBody {
     const seconds = ((job.finishedAt ?? this.now()) - job.createdAt) / 1000;
-    const dropped = job.dropped?.length ? `\n${this.textsOf(job).say('done.dropped', { reason: job.dropped.join('; ') })}` : '';
+    const dropped = job.dropped?.length ? `\n${texts.say('done.dropped', { reason: job.dropped.join('; ') })}` : '';
     return {
-      content: `${this.textsOf(job).say('done.summary', { seconds: seconds.toFixed(1) })}${dropped}`,
-      embeds: [buildEmbed(this.textsOf(job), job, seconds, prepared.shrunk)],
+      content: `${texts.say('done.summary', { seconds: seconds.toFixed(1) })}${dropped}`,
+      embeds: [buildEmbed(texts, job, seconds, prepared.shrunk)],
       attachments: prepared.uploads.map((upload, index) => ({ id: index, filename: upload.name })),
       allowed_mentions: { parse: [] },
-      components: this.resultButtons(job, result, group),
+      components: this.resultButtons(texts, job, result, group),
     };
   }
 
   /** A later part of a split result: a follow-up of the interaction while its token lives, else a channel post. */
-  private async postPart(job: Job, body: MessageBody, files: readonly OutgoingUpload[], part: number | 'fail'): Promise<Posted | undefined> {
+  private async postPart(job: Job, bodyFor: BodyFor, files: readonly OutgoingUpload[], part: number | 'fail'): Promise<Posted | undefined> {
     if (this.tokenAlive(job)) {
       try {
-        const message = await this.rest.followUp(job.origin.interactionToken, this.scrubbed(body), files);
+        const message = await this.rest.followUp(job.origin.interactionToken, this.scrubbed(bodyFor(this.textsOf(job))), files);
         return message && { message, ref: { kind: 'followup', token: job.origin.interactionToken, messageId: message.id } };
       } catch (error) {
         if (!gone(error)) throw error;
       }
     }
     const channelId = job.origin.channelId ?? (await this.rest.openDm(job.requester.id));
+    const body = bodyFor(job.origin.channelId ? this.channelTextsOf(job) : this.textsOf(job));
     const message = await this.rest.post(channelId, { ...this.scrubbed(body), nonce: `${nonceOf(job, 'result')}:${part}`.slice(0, 25), enforce_nonce: true }, files);
     return message && { message, ref: { kind: 'channel', channelId, messageId: message.id } };
   }
@@ -342,10 +355,10 @@ export class Delivery {
    * and one for the job, whose buttons carry the message's first output index (a picture's attachment place is
    * its index minus that).
    */
-  private resultButtons(job: Job, result: PromptResult, group: readonly number[]): unknown[] {
+  private resultButtons(texts: Messages, job: Job, result: PromptResult, group: readonly number[]): unknown[] {
     const runnable = this.options.runnable?.() ?? { img2img: false, upscale: false, img2vid: false };
     const pictures = group.filter((index) => result.outputs[index]?.kind === 'image');
-    return resultRows(this.textsOf(job), { id: job.id, fromText: job.kind === 'imagine' }, pictures, runnable, group[0] ?? 0);
+    return resultRows(texts, { id: job.id, fromText: job.kind === 'imagine' }, pictures, runnable, group[0] ?? 0);
   }
 
   /** Encodes the GIF companions and adds them to the message already showing the result (best effort). */
@@ -427,12 +440,12 @@ export class Delivery {
 
   /** Edits the reply while the token lives; otherwise (or if the reply is gone) posts to the channel, then DMs. */
   /** Returns the edited reply (for later additions), or undefined when the result went to the channel or a DM. */
-  private async post(job: Job, body: MessageBody, files: readonly OutgoingUpload[], purpose: Purpose = 'notice'): Promise<Posted | undefined> {
+  private async post(job: Job, bodyFor: BodyFor, files: readonly OutgoingUpload[], purpose: Purpose = 'notice'): Promise<Posted | undefined> {
     let lead: MessageId = 'done.late';
     if (this.tokenAlive(job)) {
       try {
         this.record(job, purpose, 'original');
-        const message = await this.editOriginal(job, body, files);
+        const message = await this.editOriginal(job, bodyFor(this.textsOf(job)), files);
         if (!message) return undefined;
         job.messageId ??= message.id;
         this.record(job, purpose, 'original', message.id);
@@ -443,17 +456,17 @@ export class Delivery {
         if (error.code === 10008) lead = 'done.replyGone';
       }
     }
-    const late: MessageBody = {
-      ...body,
-      content: `${this.textsOf(job).say(lead, { mention: `<@${job.requester.id}>`, id: job.id })}\n${body.content}`,
-      allowed_mentions: { parse: [], users: [job.requester.id] },
+    // A post in the channel speaks the server's language; a DM the member's.
+    const late = (texts: Messages): MessageBody => {
+      const body = bodyFor(texts);
+      return { ...body, content: `${texts.say(lead, { mention: `<@${job.requester.id}>`, id: job.id })}\n${body.content}`, allowed_mentions: { parse: [], users: [job.requester.id] } };
     };
     try {
       if (!job.origin.channelId) throw new Error('no channel to post in');
-      return await this.postIn(job, 'channel', job.origin.channelId, late, files, purpose);
+      return await this.postIn(job, 'channel', job.origin.channelId, late(this.channelTextsOf(job)), files, purpose);
     } catch (error) {
       if (!(error instanceof DiscordHttpError) || error.code !== MISSING_PERMISSIONS) throw error;
-      return this.postIn(job, 'dm', await this.rest.openDm(job.requester.id), late, files, purpose);
+      return this.postIn(job, 'dm', await this.rest.openDm(job.requester.id), late(this.textsOf(job)), files, purpose);
     }
   }
 

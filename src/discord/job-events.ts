@@ -58,7 +58,7 @@ export function wireJobEvents(ctx: JobEventDeps): void {
     void delivery.fail(job, error);
   });
   scheduler.on('cancelled', (job) => ctx.estimates.forget(job.id));
-  scheduler.on('cancelled', (job) => void delivery.notice(job, messagesFor(job.locale).say('cancelled', { id: job.id })));
+  scheduler.on('cancelled', (job) => void delivery.notice(job, 'cancelled', { id: job.id }));
   scheduler.on('unavailable', (error) => logger.warn({ err: error }, 'ComfyUI is unreachable; keeping jobs and retrying'));
   // Repeats for the same job are free: the editor only edits when the text changes.
   scheduler.on('held', (job) => delivery.progress(job, messagesFor(job.locale).say('comfy.down', { id: job.id })));

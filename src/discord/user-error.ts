@@ -39,7 +39,7 @@ export interface UserFacing {
 }
 
 /** Sorts any error into a sentence for the member; anything unexpected gets a reference id for the logs. */
-export function describeError(messages: Messages, error: unknown, jobId = ''): UserFacing {
+export function describeError(messages: Messages, error: unknown, jobId = '', reference = randomBytes(3).toString('hex')): UserFacing {
   const say = (id: MessageId, values: Record<string, string | number> = {}): UserFacing => ({ text: messages.say(id, { id: jobId, ...values }) });
   if (error instanceof UserError) return say(error.id, error.values);
   if (error instanceof ParamError) return say('input.invalid', { reason: capitalize(error.message) });
@@ -57,7 +57,6 @@ export function describeError(messages: Messages, error: unknown, jobId = ''): U
   if (error instanceof ComfyUnreachableError || error instanceof ComfyTimeoutError) return say('fail.unreachable');
   if (error instanceof ComfyHttpError) return say('fail.http', { status: error.status });
   if (error instanceof TooLargeError) return say('fail.tooLarge', { size: formatBytes(error.size), limit: formatBytes(error.limit) });
-  const reference = randomBytes(3).toString('hex');
   return { text: messages.say('fail.unexpected', { ref: reference }), reference };
 }
 

@@ -72,6 +72,8 @@ export interface Job {
   runMs?: number;
   /** Outputs already shown, by index, while a result split over several messages is being posted. */
   delivered?: number[];
+  /** The server's locale, for what is posted in its channels (late results); the requester's otherwise. */
+  guildLocale?: string;
   /** The requester's Discord locale (en-US, zh-CN…): the language the job's messages are written in. */
   locale?: string;
   /** The result this job was made from (a button under it): that job's id and which of its images (0-based). */

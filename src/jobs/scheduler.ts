@@ -77,6 +77,7 @@ export interface NewJob {
   input?: StoredInput;
   parent?: { jobId: string; image: number };
   locale?: string;
+  guildLocale?: string;
 }
 
 /**

@@ -27,6 +27,8 @@ export interface Requester extends Caller {
   channelId: string | null;
   /** The member's Discord locale: the language of everything about their jobs. */
   locale?: string;
+  /** The server's locale: the language of what is posted for everyone in its channels. */
+  guildLocale?: string;
 }
 
 /** Where a job's answer goes: the interaction that asked for it. */
@@ -387,6 +389,7 @@ export class JobService {
       kind: request.kind, template: template.name, params: request.params, ...(image ? { input: image } : {}),
       requester: { id: requester.userId, name: requester.name }, ...(request.parent ? { parent: request.parent } : {}),
       ...(requester.locale ? { locale: requester.locale } : {}),
+      ...(requester.guildLocale ? { guildLocale: requester.guildLocale } : {}),
       origin: {
         guildId: requester.guildId, channelId: requester.channelId,
         interactionId: reply.interactionId, interactionToken: reply.interactionToken,

@@ -92,13 +92,15 @@ export interface HarnessOptions {
   attachmentSizeLimit?: number;
   /** Roles the fake guild has (members may carry them). */
   guildRoles?: string[];
+  /** The fake guild's language. */
+  guildLocale?: string;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const sims = await Promise.all((options.sims ?? [options.sim ?? {}]).map((simOptions) => startSim({ runMs: 60, ...simOptions })));
   const sim = sims[0] as ComfySim;
   const discord = await new FakeDiscord({
-    heartbeatIntervalMs: 1_000, ...(options.attachmentSizeLimit ? { attachmentSizeLimit: options.attachmentSizeLimit } : {}), ...(options.guildRoles ? { roles: options.guildRoles } : {}),
+    heartbeatIntervalMs: 1_000, ...(options.attachmentSizeLimit ? { attachmentSizeLimit: options.attachmentSizeLimit } : {}), ...(options.guildRoles ? { roles: options.guildRoles } : {}), ...(options.guildLocale ? { guildLocale: options.guildLocale } : {}),
   }).start();
   const dataDir = await mkdtemp(join(tmpdir(), 'bot-data-'));
   const bot = new BotProcess({

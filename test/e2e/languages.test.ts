@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers.js';
 import { member, option, queueImagine, slash, startHarness, waitForOriginal, type Harness } from './harness.js';
 
 let h: Harness;
@@ -45,5 +46,18 @@ describe('two languages', () => {
     const registered = h.discord.commands.get(h.discord.guildId) as Array<{ name: string; name_localizations?: Record<string, string>; description_localizations?: Record<string, string> }>;
     expect(registered.find((command) => command.name === 'imagine')).toMatchObject({ name_localizations: { 'zh-CN': '画图' }, description_localizations: { 'zh-CN': '根据文字提示画一张图' } });
     expect(registered.every((command) => command.description_localizations?.['zh-CN'])).toBe(true);
+  });
+
+  it('a result posted in the channel (the reply window closed) speaks the server\'s language, the member\'s stays for DMs', async () => {
+    const zhServer = await startHarness({ guildLocale: 'zh-CN', sim: { runMs: 800 } });
+    try {
+      const { token } = zhServer.discord.chatInput('imagine', [option('prompt', 'late in a Chinese server')], ann);
+      await waitForOriginal(zhServer.discord, token, (message) => /Queued/.test(message.content), 'the queued reply');
+      zhServer.discord.expiredTokens.add(token);
+      const posted = await waitFor(() => zhServer.discord.channelMessages.find((message) => message.files.length > 0), 'the channel post', 15_000);
+      expect(posted.content).toMatch(new RegExp(`^<@${ann.id}> 你的任务 \`\\w+\` 在 Discord 的 15 分钟回复时限之后才完成，结果在这里。\n用时 [\\d.]+ 秒。$`));
+    } finally {
+      await zhServer.stop();
+    }
   });
 });

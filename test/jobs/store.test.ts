@@ -195,7 +195,7 @@ describe('JobStore', () => {
     store.close();
     const raw = new Database(path);
     raw.exec(`ALTER TABLE jobs DROP COLUMN delivery_target; ALTER TABLE jobs DROP COLUMN delivery_message_id;
-      ALTER TABLE jobs DROP COLUMN parent_job; ALTER TABLE jobs DROP COLUMN parent_image; ALTER TABLE inputs DROP COLUMN mask; ALTER TABLE jobs DROP COLUMN outputs; ALTER TABLE jobs DROP COLUMN delivered; ALTER TABLE jobs DROP COLUMN run_ms; ALTER TABLE jobs DROP COLUMN locale; DROP INDEX jobs_by_requester_seq;
+      ALTER TABLE jobs DROP COLUMN parent_job; ALTER TABLE jobs DROP COLUMN parent_image; ALTER TABLE inputs DROP COLUMN mask; ALTER TABLE jobs DROP COLUMN outputs; ALTER TABLE jobs DROP COLUMN delivered; ALTER TABLE jobs DROP COLUMN run_ms; ALTER TABLE jobs DROP COLUMN locale; ALTER TABLE jobs DROP COLUMN guild_locale; DROP INDEX jobs_by_requester_seq;
       UPDATE jobs SET state = 'done' WHERE id = 'old'`);
     raw.pragma('user_version = 1');
     raw.close();

@@ -61,6 +61,8 @@ export interface Where {
 export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   attachmentSizeLimit?: number;
+  /** The fake guild's language (en-US unless given). */
+  guildLocale?: string;
   /** Roles of the fake guild besides @everyone (discord.js only sees a member's roles that the guild has). */
   roles?: string[];
 }
@@ -161,6 +163,7 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     const payload = interactionPayload(extra.autocomplete ? 4 : 2, {
       appId: this.appId, ...this.place(extra, user), user,
       attachmentSizeLimit: extra.attachmentSizeLimit ?? this.options.attachmentSizeLimit ?? 10 * 1024 * 1024,
+      ...(this.options.guildLocale ? { guildLocale: this.options.guildLocale } : {}),
     }, { name, options, ...resolved });
     this.dispatch('INTERACTION_CREATE', payload);
     return { id: payload.id, token: payload.token, dispatchedAt: performance.now() };

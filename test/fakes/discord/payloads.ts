@@ -57,6 +57,8 @@ export interface InteractionContext {
   channelId: string;
   user: FakeUser;
   attachmentSizeLimit: number;
+  /** The server's language (en-US unless given). */
+  guildLocale?: string;
 }
 
 export function interactionPayload(type: 2 | 3 | 4 | 5, context: InteractionContext, data: Record<string, unknown>) {
@@ -71,7 +73,7 @@ export function interactionPayload(type: 2 | 3 | 4 | 5, context: InteractionCont
 function guildFields(context: InteractionContext, guildId: string) {
   const { user } = context;
   return {
-    guild_id: guildId, guild_locale: 'en-US', context: 0, authorizing_integration_owners: { '0': guildId },
+    guild_id: guildId, guild_locale: context.guildLocale ?? 'en-US', context: 0, authorizing_integration_owners: { '0': guildId },
     channel: { id: context.channelId, type: 0, name: 'general', guild_id: guildId },
     member: {
       user: userPayload(user), roles: user.roles ?? [], joined_at: '2025-01-01T00:00:00.000Z', permissions: user.permissions ?? MEMBER_PERMISSIONS,
