@@ -45,6 +45,9 @@ const BotSettings = {
   DISCORD_GUILD_ID: optional(snowflake),
   DISCORD_API_URL: z.url().default('https://discord.com/api'),
   DISCORD_ATTACHMENT_HOSTS: csv('cdn.discordapp.com,media.discordapp.net'),
+  /** Health and metrics over HTTP: off unless set (0 lets the system pick a free port, which is logged). */
+  HTTP_PORT: optional(z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number').max(65_535, 'must be a port number')),
+  HTTP_HOST: z.string().default('127.0.0.1'),
   COMFYUI_MAX_IN_FLIGHT: int(2, 1, 32),
   SUBMITS_PER_MINUTE: int(120, 1, 10_000),
   MAX_WAITING_PER_USER: int(5, 1, 1000),

@@ -14,16 +14,39 @@ import { messagesFor } from './discord/messages.js';
 import { queuedText } from './discord/job-status.js';
 import { etaOf, wireJobEvents } from './discord/job-events.js';
 import { Estimator } from './jobs/estimates.js';
+import { BotMetrics } from './ops/metrics.js';
+import { serveOps } from './ops/http.js';
 import { fetchInputImage } from './discord/input-image.js';
 import { loadEnvFile } from './env.js';
 import { bindEvents } from './events/index.js';
 import { join } from 'node:path';
-import { JOB_KINDS, type JobKind } from './jobs/job.js';
+import { JOB_KINDS, type Job, type JobKind, type JobState } from './jobs/job.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './jobs/instance-lock.js';
 import { JobStore } from './jobs/store.js';
 import { createLogger, scrub, type Logger } from './log.js';
 import { templateDirs } from './templates-registry.js';
+
+/** Feeds the metrics from the scheduler's and the pool's events. */
+function watchForMetrics(scheduler: Scheduler<PromptResult>, pool: ComfyPool, metrics: BotMetrics): void {
+  const running = new Set<string>();
+  scheduler.on('update', (job) => {
+    if (job.state !== 'running' || running.has(job.id)) return;
+    running.add(job.id);
+    metrics.started(job);
+  });
+  const ended = (job: Job, outcome: 'done' | 'failed' | 'cancelled'): void => {
+    running.delete(job.id);
+    metrics.finished(job, outcome, Date.now());
+  };
+  scheduler.on('settled', (job, outcome) => ended(job, outcome));
+  scheduler.on('failed', (job, error) => {
+    metrics.comfyError(error.name);
+    ended(job, 'failed');
+  });
+  scheduler.on('cancelled', (job) => ended(job, 'cancelled'));
+  pool.on('down', () => metrics.comfyError('unreachable'));
+}
 
 /** Finished jobs stay in the ledger this long: quotas look back an hour, a result's buttons as long as this. */
 const KEEP_FINISHED_DAYS = 30;
@@ -123,7 +146,16 @@ async function main(): Promise<void> {
   const estimates = new Estimator(store.recentRuns(2_000), Date.now);
   // Set on SIGTERM/SIGINT: new jobs are refused while deliveries finish.
   let shuttingDown = false;
-  const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN });
+  const metrics = new BotMetrics({
+    byState: () => {
+      const counts: Partial<Record<JobState, number>> = {};
+      for (const job of scheduler.jobsWhere(() => true)) counts[job.state] = (counts[job.state] ?? 0) + 1;
+      return counts;
+    },
+    waiting: () => scheduler.snapshot().waiting.length,
+  }, (name) => pool.labelOf(name));
+  watchForMetrics(scheduler, pool, metrics);
+  const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN, onRateLimited: (route) => metrics.rateLimited(route) });
   const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store,
     runnable: (): Runnable => jobs.runnable() });
   const defaults: Record<JobKind, string> = configuredDefaults(config);
@@ -189,9 +221,26 @@ async function main(): Promise<void> {
     await guarded('scheduler', () => scheduler.stop());
     await guarded('runner', () => runner.stop());
     await guarded('deliveries', () => delivery.drain(config.SHUTDOWN_GRACE_MS));
+    await guarded('health and metrics', () => ops?.close());
     await Promise.all([guarded('discord', () => client.destroy()), guarded('comfyui', () => pool.close()), guarded('uploader', () => uploader.close())]);
     await exit(0);
   };
+  let ops: Awaited<ReturnType<typeof serveOps>> | undefined;
+  if (config.HTTP_PORT !== undefined) {
+    try {
+      ops = await serveOps({
+        health: () => [
+          { name: 'discord', ok: client.isReady(), ...(client.isReady() ? {} : { detail: 'not connected to the gateway' }) },
+          ...pool.health().map((server) => ({ name: `comfyui ${server.label}`, ok: server.up, ...(server.up ? {} : { detail: 'not answering' }) })),
+          { name: 'ledger', ok: store.writable, ...(store.writable ? {} : { detail: 'the job database is not writable' }) },
+        ],
+        metrics: () => metrics.text(),
+      }, config.HTTP_PORT, config.HTTP_HOST);
+      logger.info({ url: ops.url }, `health and metrics on ${ops.url}/healthz and ${ops.url}/metrics`);
+    } catch (error) {
+      fatal(`Could not serve health and metrics on ${config.HTTP_HOST}:${config.HTTP_PORT}: ${(error as Error).message}. Pick another HTTP_PORT, or leave it empty.`);
+    }
+  }
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { createScrubber } from './secrets.js';
 
 export type { Logger };
@@ -28,14 +29,19 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return scrubberFor(secrets)(text);
 }
 
+/**
+ * JSON lines for log collectors; readable lines (pino-pretty, in this thread: no worker) when a person watches a
+ * terminal. Secrets are scrubbed from the JSON before either sees it.
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const scrubLine = createScrubber(options.secrets ?? []);
+  const destination = options.destination ?? (process.stdout.isTTY ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }) : process.stdout);
   return pino(
     {
       level: options.level,
       redact: { paths: ['token', '*.token', 'headers.authorization', '*.headers.authorization', 'authorization'], censor: '[redacted]' },
       hooks: { streamWrite: (line) => scrubLine(line) },
     },
-    options.destination ?? process.stdout,
+    destination,
   );
 }

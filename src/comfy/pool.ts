@@ -302,6 +302,11 @@ export class ComfyPool extends EventEmitter<{ up: [Backend]; down: [Backend, Err
   }
 
   /** True while at least one server answers. */
+  /** Each server's label and whether it answers now (for /healthz). */
+  health(): Array<{ label: string; up: boolean }> {
+    return this.backends.map((backend) => ({ label: backend.label, up: backend.up }));
+  }
+
   /** Servers answering now (at least 1, so estimates never divide by zero). */
   get upCount(): number {
     return Math.max(1, this.backends.filter((backend) => backend.up).length);

@@ -30,6 +30,8 @@ export interface UploaderOptions {
   dispatcher?: Dispatcher;
   /** 429s waited out before giving up. */
   maxRateLimitRetries?: number;
+  /** Told of every 429 (for the metrics). */
+  onRateLimited?: (route: string) => void;
 }
 
 const SAFE_NAME = /[^\w.-]+/g;
@@ -77,6 +79,7 @@ export class DiscordUploader {
         await sleep(100 * serverErrors);
         continue;
       }
+      if (response.statusCode === 429) this.options.onRateLimited?.(route);
       if (response.statusCode === 429 && attempt < (this.options.maxRateLimitRetries ?? 5)) {
         const retryAfter = Number(response.headers['retry-after'] ?? 1);
         await sleep(Math.max(0, retryAfter) * 1000 + 50);

@@ -101,6 +101,8 @@ export interface SchedulerEvents<Result> {
   update: [Job];
   /** The backend finished the job: deliver `result`, then call `settle`. */
   completed: [Job, Result];
+  /** Delivery of a completed job is over: its result reached Discord, or could not. */
+  settled: [Job, 'done' | 'failed'];
   failed: [Job, Error];
   cancelled: [Job];
   /** The backend is unreachable; jobs are kept and retried. Emitted once per outage. */
@@ -289,6 +291,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   /** Called by delivery when the job's outputs reached Discord (or could not). */
   settle(job: Job, outcome: 'done' | 'failed'): void {
     this.finish(job, outcome);
+    this.emit('settled', job, outcome);
   }
 
   stop(): void {

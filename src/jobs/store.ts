@@ -174,6 +174,11 @@ export class JobStore {
   }
 
   /** Updates not yet written (the database was locked or failing); 0 when the ledger is up to date. */
+  /** False while writes are failing (the disk is full, another program holds the file). */
+  get writable(): boolean {
+    return !this.failing;
+  }
+
   get pendingWrites(): number {
     return this.pending.size;
   }
