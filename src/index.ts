@@ -8,6 +8,7 @@ import { ComfyRunner } from './comfy/runner.js';
 import { BotConfigSchema, configuredDefaults, loadConfigOrExit, secretsOf } from './config.js';
 import { Delivery } from './discord/delivery.js';
 import { JobService } from './service/jobs.js';
+import { AdminService } from './service/admin.js';
 import type { Runnable } from './service/derive.js';
 import { DiscordUploader } from './discord/uploader.js';
 import { messagesFor } from './discord/messages.js';
@@ -162,10 +163,13 @@ async function main(): Promise<void> {
   const jobs = new JobService({
     settings: config, templates, pool, scheduler, store, defaults, now: Date.now, keepDays: KEEP_FINISHED_DAYS, startedAt: Date.now(),
     repost: (job, reply): Promise<void> => delivery.show(job, reply), shuttingDown: () => shuttingDown,
-    announce: (job, position, comfyDown) => delivery.progress(job, queuedText(messagesFor(job.locale), job.id, position, comfyDown, etaOf({ scheduler, estimates, pool }, job))),
+    announce: (job, position, comfyDown) => delivery.progress(job, scheduler.isHeld
+      ? messagesFor(job.locale).say('queue.paused', { id: job.id, position })
+      : queuedText(messagesFor(job.locale), job.id, position, comfyDown, etaOf({ scheduler, estimates, pool }, job))),
   });
+  const admin = new AdminService({ config, templates, pool, scheduler, redact });
   bindEvents(client, {
-    jobs, messages: messagesFor('en'), logger, redact, now: Date.now, adminRoleId: config.ADMIN_ROLE_ID,
+    jobs, admin, messages: messagesFor('en'), logger, redact, now: Date.now, adminRoleId: config.ADMIN_ROLE_ID,
     fetchImage: (attachment) => fetchInputImage(attachment, { maxBytes: config.MAX_INPUT_IMAGE_BYTES, maxSide: config.MAX_INPUT_IMAGE_SIDE, allowedHosts: config.DISCORD_ATTACHMENT_HOSTS }),
     access: {
       dms: config.ALLOW_DMS, guilds: config.ALLOWED_GUILD_IDS, channels: config.ALLOWED_CHANNEL_IDS, roles: config.ALLOWED_ROLE_IDS,

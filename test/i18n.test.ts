@@ -5,6 +5,7 @@ import { img2img } from '../src/commands/img2img.js';
 import { img2vid } from '../src/commands/img2vid.js';
 import { inpaint } from '../src/commands/inpaint.js';
 import { jobs } from '../src/commands/jobs.js';
+import { bot } from '../src/commands/bot.js';
 import { cancel } from '../src/commands/cancel.js';
 import { queue } from '../src/commands/queue.js';
 import { show } from '../src/commands/show.js';
@@ -33,7 +34,7 @@ describe('two languages', () => {
   });
 
   it('every command, option and choice has a Chinese name or description', () => {
-    for (const command of [imagine, img2img, inpaint, img2vid, queue, status, jobs, show, cancel]) expect(untranslated(command.data)).toEqual([]);
+    for (const command of [imagine, img2img, inpaint, img2vid, queue, status, jobs, show, cancel, bot]) expect(untranslated(command.data)).toEqual([]);
     const registered = commands.find((command) => command.data.name === 'imagine')?.data;
     expect(registered?.name_localizations).toEqual({ 'zh-CN': '画图' });
     expect(registered?.options?.find((option) => option.name === 'prompt')?.description_localizations).toEqual({ 'zh-CN': '要画什么' });

@@ -3,11 +3,14 @@ import type { InputImage } from '../comfy/runner.js';
 import type { AttachmentInfo } from '../discord/input-image.js';
 import type { Messages } from '../discord/messages.js';
 import type { Logger } from '../log.js';
+import type { AdminService } from '../service/admin.js';
 import type { JobService, Requester } from '../service/jobs.js';
 
 /** What a command may use: the job service, the sentences, the log, and the download of an attached image. */
 export interface CommandDeps {
   jobs: JobService;
+  /** What /bot does for admins. */
+  admin: AdminService;
   messages: Messages;
   logger: Logger;
   /** Downloads and checks an attachment with the configured limits. */

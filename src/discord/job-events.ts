@@ -27,6 +27,7 @@ export function etaOf(ctx: Pick<JobEventDeps, 'scheduler' | 'estimates' | 'pool'
 }
 
 function statusOf(ctx: JobEventDeps, job: Job): string | undefined {
+  if (job.state === 'waiting' && ctx.scheduler.isHeld) return messagesFor(job.locale).say('queue.paused', { id: job.id, position: ctx.scheduler.positionOf(job) });
   const server = ctx.pool.size > 1 && job.backend ? ctx.pool.labelOf(job.backend) : '';
   return progressText(messagesFor(job.locale), job, job.state === 'waiting' ? ctx.scheduler.positionOf(job) : 0, server, etaOf(ctx, job));
 }

@@ -125,6 +125,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   private readonly submitQueue: PQueue;
   private inFlight = 0;
   private paused = false;
+  private held = false;
   private inOutage = false;
   private retryAttempt = 0;
   private retryTimer: { cancel(): void } | undefined;
@@ -301,8 +302,18 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
   }
 
   /** Hands waiting jobs, in fair order, to the backend while it has room for them. */
+  /** An admin's pause: jobs are still accepted and kept in order, none is sent to ComfyUI until resume(). */
+  hold(held: boolean): void {
+    this.held = held;
+    if (!held) this.pump();
+  }
+
+  get isHeld(): boolean {
+    return this.held;
+  }
+
   private pump(): void {
-    while (!this.stopped && !this.paused && this.waiting.size > 0) {
+    while (!this.stopped && !this.paused && !this.held && this.waiting.size > 0) {
       let reserved: Reservation | undefined;
       const job = this.waiting.take((candidate) => {
         const outcome = this.runner.reserve(candidate);

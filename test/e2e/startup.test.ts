@@ -67,11 +67,11 @@ describe('starting the bot', () => {
     const puts = () => h?.discord.requests.filter((request) => request.method === 'PUT').length;
     expect(puts()).toBe(1);
     const registered = h.discord.commands.get(h.discord.guildId) as Array<{ name: string }>;
-    expect(registered.map((command) => command.name)).toEqual(['imagine', 'img2img', 'inpaint', 'img2vid', 'queue', 'status', 'jobs', 'show', 'cancel']);
+    expect(registered.map((command) => command.name)).toEqual(['imagine', 'img2img', 'inpaint', 'img2vid', 'queue', 'status', 'jobs', 'show', 'cancel', 'bot']);
     const env = { DISCORD_TOKEN: h.discord.validToken, DISCORD_APP_ID: h.discord.appId, DISCORD_GUILD_ID: h.discord.guildId, DISCORD_API_URL: h.discord.apiUrl };
     const dataDir = await mkdtemp(join(tmpdir(), 'register-'));
     const first = await runNpmScript('register', [], { ...env, DATA_DIR: dataDir });
-    expect(first.stdout).toContain('Registered 9 commands in guild');
+    expect(first.stdout).toContain('Registered 10 commands in guild');
     const second = await runNpmScript('register', [], { ...env, DATA_DIR: dataDir });
     expect(second.stdout).toContain('Commands unchanged since the last registration');
     expect(puts()).toBe(2);
