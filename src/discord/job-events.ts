@@ -50,7 +50,7 @@ export function wireJobEvents(ctx: JobEventDeps): void {
     if (job.runMs !== undefined) ctx.estimates.record({ template: job.template, server: job.backend, ms: job.runMs });
     ctx.estimates.forget(job.id);
     void delivery.complete(job, result).then((outcome) => {
-      logger.info({ job: job.id, outcome, files: result.outputs.length, ms: (job.finishedAt ?? 0) - job.createdAt }, 'job delivered');
+      logger.info({ job: job.id, server: ctx.pool.labelOf(job.backend), outcome, files: result.outputs.length, ms: (job.finishedAt ?? 0) - job.createdAt }, 'job delivered');
       scheduler.settle(job, outcome);
     });
   });
