@@ -17,7 +17,7 @@ import { etaOf, wireJobEvents } from './discord/job-events.js';
 import { Estimator } from './jobs/estimates.js';
 import { BotMetrics } from './ops/metrics.js';
 import { serveOps } from './ops/http.js';
-import { fetchInputImage } from './discord/input-image.js';
+import { fetchAttachment, fetchInputImage } from './discord/input-image.js';
 import { loadEnvFile } from './env.js';
 import { bindEvents } from './events/index.js';
 import { join } from 'node:path';
@@ -170,6 +170,7 @@ async function main(): Promise<void> {
   const admin = new AdminService({ config, templates, pool, scheduler, redact });
   bindEvents(client, {
     jobs, admin, messages: messagesFor('en'), logger, redact, now: Date.now, adminRoleId: config.ADMIN_ROLE_ID,
+    fetchFile: (attachment) => fetchAttachment(attachment, { maxBytes: config.MAX_INPUT_IMAGE_BYTES, allowedHosts: config.DISCORD_ATTACHMENT_HOSTS }),
     fetchImage: (attachment) => fetchInputImage(attachment, { maxBytes: config.MAX_INPUT_IMAGE_BYTES, maxSide: config.MAX_INPUT_IMAGE_SIDE, allowedHosts: config.DISCORD_ATTACHMENT_HOSTS }),
     access: {
       dms: config.ALLOW_DMS, guilds: config.ALLOWED_GUILD_IDS, channels: config.ALLOWED_CHANNEL_IDS, roles: config.ALLOWED_ROLE_IDS,

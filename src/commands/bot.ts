@@ -1,6 +1,9 @@
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
 import type { Command } from './command.js';
 
+/** The custom id of an import's Save button; the router reads it back. */
+export const TEMPLATE_SAVE_PREFIX = 'tpl-save:';
+
 /** Discord's message limit, with room for the closing fence. */
 const MAX_TEXT = 1_990;
 
@@ -15,8 +18,11 @@ export const bot = {
     .addSubcommand((sub) => sub.setName('pause').setDescription('Stop sending jobs to ComfyUI; new jobs still queue'))
     .addSubcommand((sub) => sub.setName('resume').setDescription('Send queued jobs to ComfyUI again'))
     .addSubcommand((sub) => sub.setName('templates').setDescription('List the templates and whether they can run'))
+    .addSubcommand((sub) => sub.setName('template-add').setDescription('Add a template from a ComfyUI API-format JSON, or a PNG/WebP ComfyUI saved')
+      .addAttachmentOption((o) => o.setName('file').setDescription('The workflow file').setRequired(true))
+      .addStringOption((o) => o.setName('name').setDescription('Template name (lowercase letters, digits, - and _)').setMaxLength(32)))
     .toJSON(),
-  async execute(interaction, { admin, messages }, caller) {
+  async execute(interaction, { admin, messages, fetchFile }, caller) {
     const { say } = messages;
     const reply = (content: string) => interaction.reply({ content: clip(content), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
     switch (interaction.options.getSubcommand()) {
@@ -34,6 +40,20 @@ export const bot = {
           ? say('bot.templateRuns', { name: template.name, command: template.command })
           : say('bot.templateCannot', { name: template.name, command: template.command, missing: template.missing.join('; ') }))).join('\n'));
         return;
+      case 'template-add': {
+        const attachment = interaction.options.getAttachment('file', true);
+        admin.mustAdminister(caller);
+        await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+        const bytes = await fetchFile({ url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType });
+        const found = admin.prepareImport(caller, { name: attachment.name, bytes }, interaction.options.getString('name') ?? undefined);
+        const content = [
+          say('bot.importFound', { name: found.name, command: found.command, found: found.found.map((line) => `• ${line}`).join('\n') }),
+          found.missing.length > 0 ? say('bot.importMissing', { missing: found.missing.join('; ') }) : say('bot.importFits'),
+        ].join('\n');
+        const save = { type: 1, components: [{ type: 2, style: 3, label: say('button.save'), custom_id: `${TEMPLATE_SAVE_PREFIX}${found.id}` }] };
+        await interaction.editReply({ content: clip(content), components: [save], allowedMentions: { parse: [] } });
+        return;
+      }
     }
   },
 } satisfies Command;

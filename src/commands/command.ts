@@ -15,6 +15,8 @@ export interface CommandDeps {
   logger: Logger;
   /** Downloads and checks an attachment with the configured limits. */
   fetchImage: (attachment: AttachmentInfo) => Promise<InputImage>;
+  /** Downloads any attachment (a workflow file) from Discord's hosts. */
+  fetchFile: (attachment: AttachmentInfo) => Promise<Buffer>;
 }
 
 /**

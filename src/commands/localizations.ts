@@ -72,41 +72,60 @@ const ZH_CN: Readonly<Record<string, Text>> = {
   'bot.pause': { name: '暂停', description: '停止向 ComfyUI 发送任务；新任务仍会排队' },
   'bot.resume': { name: '恢复', description: '重新向 ComfyUI 发送排队的任务' },
   'bot.templates': { name: '模板', description: '列出模板以及它们能否运行' },
+  'bot.template-add': { name: '添加模板', description: '从 ComfyUI 的 API 格式 JSON，或 ComfyUI 保存的 PNG/WebP 添加模板' },
+  'bot.template-add.file': { name: '文件', description: '工作流文件' },
+  'bot.template-add.name': { name: '名称', description: '模板名称（小写字母、数字、- 和 _）' },
   cancel: { name: '取消', description: '取消你最近的任务、指定的任务，或（管理员）全部任务' },
   'cancel.job': { name: '任务', description: '任务编号（见回复或 /queue）' },
   'cancel.all': { name: '全部', description: '管理员：取消本服务器的所有任务' },
 };
 
-/** What has no translation (the test lists it). */
-export function untranslated(data: RESTPostAPIChatInputApplicationCommandsJSONBody): string[] {
-  const keys = [data.name, ...(data.options ?? []).flatMap((option) => [
-    `${data.name}.${option.name}`,
-    ...('choices' in option && option.choices ? option.choices.map((choice) => `${data.name}.${option.name}=${String(choice.value)}`) : []),
-  ])];
-  return keys.filter((key) => ZH_CN[key] === undefined);
+type Option = NonNullable<RESTPostAPIChatInputApplicationCommandsJSONBody['options']>[number];
+
+function optionsOf(option: Option): Option[] {
+  return 'options' in option && Array.isArray(option.options) ? (option.options as Option[]) : [];
 }
 
-/** The command's definition with its zh-CN names and descriptions (its options' and choices' too). */
-export function localized(data: RESTPostAPIChatInputApplicationCommandsJSONBody): RESTPostAPIChatInputApplicationCommandsJSONBody {
-  const own = ZH_CN[data.name];
-  const options = (data.options ?? []).map((option) => {
-    const text = ZH_CN[`${data.name}.${option.name}`];
+function keysOf(prefix: string, options: readonly Option[]): string[] {
+  return options.flatMap((option) => [
+    `${prefix}.${option.name}`,
+    ...('choices' in option && option.choices ? option.choices.map((choice) => `${prefix}.${option.name}=${String(choice.value)}`) : []),
+    ...keysOf(`${prefix}.${option.name}`, optionsOf(option)),
+  ]);
+}
+
+/** What has no translation (the test lists it): the command, its options, subcommands' options and choices. */
+export function untranslated(data: RESTPostAPIChatInputApplicationCommandsJSONBody): string[] {
+  return [data.name, ...keysOf(data.name, data.options ?? [])].filter((key) => ZH_CN[key] === undefined);
+}
+
+function localizeOptions(prefix: string, options: readonly Option[]): Option[] {
+  return options.map((option) => {
+    const key = `${prefix}.${option.name}`;
+    const text = ZH_CN[key];
     const choices = 'choices' in option && option.choices
       ? { choices: option.choices.map((choice) => {
-        const name = ZH_CN[`${data.name}.${option.name}=${String(choice.value)}`]?.description;
+        const name = ZH_CN[`${key}=${String(choice.value)}`]?.description;
         return name ? { ...choice, name_localizations: { 'zh-CN': name } } : choice;
       }) }
       : {};
+    const nested = optionsOf(option);
     return {
       ...option, ...choices,
+      ...(nested.length > 0 ? { options: localizeOptions(key, nested) } : {}),
       ...(text?.name ? { name_localizations: { 'zh-CN': text.name } } : {}),
       ...(text ? { description_localizations: { 'zh-CN': text.description } } : {}),
-    };
+    } as Option;
   });
+}
+
+/** The command's definition with its zh-CN names and descriptions (its options', subcommands' and choices' too). */
+export function localized(data: RESTPostAPIChatInputApplicationCommandsJSONBody): RESTPostAPIChatInputApplicationCommandsJSONBody {
+  const own = ZH_CN[data.name];
   return {
     ...data,
     ...(own?.name ? { name_localizations: { 'zh-CN': own.name } } : {}),
     ...(own ? { description_localizations: { 'zh-CN': own.description } } : {}),
-    ...(data.options ? { options: options as typeof data.options } : {}),
+    ...(data.options ? { options: localizeOptions(data.name, data.options) } : {}),
   };
 }

@@ -30,6 +30,19 @@ function allowedHost(url: URL, hosts: readonly string[]): boolean {
   });
 }
 
+/** Downloads any attachment from Discord (allowed hosts only, within `maxBytes`): a workflow file, say. */
+export async function fetchAttachment(attachment: AttachmentInfo, limits: Omit<InputImageLimits, 'maxSide'>): Promise<Buffer> {
+  if (attachment.size > limits.maxBytes) throw new UserError('image.tooBig', { size: formatBytes(attachment.size), limit: formatBytes(limits.maxBytes) });
+  let url: URL;
+  try {
+    url = new URL(attachment.url);
+  } catch {
+    throw new UserError('image.host');
+  }
+  if (!allowedHost(url, limits.allowedHosts)) throw new UserError('image.host');
+  return download(url, limits.maxBytes);
+}
+
 /**
  * Downloads a member's attachment from its interaction URL (allowed hosts only) and refuses anything that is
  * not a decodable PNG, JPEG or WebP within the size and dimension limits. Dimensions are read from the header,

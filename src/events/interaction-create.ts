@@ -4,6 +4,7 @@ import { parseResultButton } from '../discord/result-buttons.js';
 import type { Requester } from '../service/jobs.js';
 import { answerPrivately } from './answer-error.js';
 import { commands } from '../commands/index.js';
+import { TEMPLATE_SAVE_PREFIX } from '../commands/bot.js';
 import type { CommandDeps } from '../commands/command.js';
 import { requesterOf } from '../discord/caller.js';
 import { CANCEL_BUTTON_PREFIX } from '../discord/delivery.js';
@@ -45,6 +46,14 @@ async function route(interaction: Interaction, shared: RouterDeps, autocompleteL
   }
   if (interaction.isButton() && interaction.customId.startsWith(CANCEL_BUTTON_PREFIX)) {
     await cancelFromButton(interaction, interaction.customId.slice(CANCEL_BUTTON_PREFIX.length), deps);
+    return;
+  }
+  if (interaction.isButton() && interaction.customId.startsWith(TEMPLATE_SAVE_PREFIX)) {
+    const id = interaction.customId.slice(TEMPLATE_SAVE_PREFIX.length);
+    await guarded(interaction, deps, 'template-save', undefined, async (caller) => {
+      const name = await deps.admin.saveImport(caller, id);
+      await interaction.reply({ content: deps.messages.say('bot.importSaved', { name }), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+    });
     return;
   }
   if (interaction.isButton()) {

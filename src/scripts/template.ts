@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ComfyConfigSchema, loadConfigOrExit } from '../config.js';
 import { ComfyClient } from '../comfy/client.js';
@@ -9,16 +9,11 @@ import { serverFromSettings } from '../comfy/connection.js';
 import { checkTemplateAgainstServer } from '../comfy/template-check.js';
 import { loadTemplate } from '../comfy/templates.js';
 import { loadEnvFile } from '../env.js';
+import { templateNameFrom } from '../service/admin.js';
 import { detectTemplate } from '../templates-import/detect.js';
 import { readWorkflowFile } from '../templates-import/read.js';
 
 const USAGE = 'usage: npm run template -- import FILE [--name NAME] [--out FOLDER] [--force]   (FILE: an API-format JSON, or a PNG/WebP saved by ComfyUI)';
-
-/** A template name from a file name: lowercase letters, digits, - and _, at most 32. */
-function nameFrom(file: string): string {
-  const name = basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 32);
-  return name || 'imported';
-}
 
 function fail(message: string): never {
   process.stderr.write(`template import failed: ${message}\n`);
@@ -35,7 +30,7 @@ const { positionals, values } = parseArgs({ allowPositionals: true, options: { n
 const [command, file] = positionals;
 if (command !== 'import' || !file) fail(USAGE);
 const config = loadConfigOrExit(ComfyConfigSchema);
-const name = values.name ?? nameFrom(file);
+const name = values.name ?? templateNameFrom(file);
 let bytes: Buffer;
 try {
   bytes = await readFile(file);

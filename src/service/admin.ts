@@ -1,4 +1,10 @@
-import type { Template } from '../comfy/templates.js';
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { TemplateFile } from '../comfy/template-schema.js';
+import { loadTemplate, type Template } from '../comfy/templates.js';
+import { detectTemplate } from '../templates-import/detect.js';
+import { readWorkflowFile } from '../templates-import/read.js';
 import type { ComfyPool } from '../comfy/pool.js';
 import type { BotConfig } from '../config.js';
 import { UserError } from '../discord/user-error.js';
@@ -9,18 +15,77 @@ import type { Caller } from '../policy/admin.js';
 /** Settings that are secrets (or carry them): shown only as set or not. */
 const SECRET_KEYS = new Set(['DISCORD_TOKEN', 'COMFYUI_TOKEN', 'COMFYUI_QUERY_TOKEN', 'COMFYUI_HEADERS']);
 
+/** A template an admin is importing, waiting for their Save. */
+interface Pending {
+  template: TemplateFile;
+  by: string;
+  at: number;
+}
+
+/** How long an import waits for its Save button. */
+const PENDING_MS = 15 * 60_000;
+
 export interface AdminDeps {
   config: BotConfig;
-  templates: ReadonlyMap<string, Template>;
+  /** The bot's templates: a saved import joins them at once. */
+  templates: Map<string, Template>;
   pool: Pick<ComfyPool, 'fitness' | 'describeMissing' | 'health'>;
   scheduler: Pick<Scheduler<PromptResult>, 'hold' | 'isHeld'>;
   /** Removes configured secrets from text. */
   redact: (text: string) => string;
 }
 
+/** A template name from a file name: lowercase letters, digits, - and _, at most 32. */
+export function templateNameFrom(file: string): string {
+  const name = basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 32);
+  return name || 'imported';
+}
+
 /** What /bot does for admins (Manage Server or the admin role): settings, pause and resume, templates. */
 export class AdminService {
+  private readonly pending = new Map<string, Pending>();
+
   constructor(private readonly deps: AdminDeps) {}
+
+  /**
+   * /bot template-add: what the bot found in a workflow file, checked against the servers; kept for the admin's
+   * Save (by the returned id) for 15 minutes. Nothing is written yet.
+   */
+  prepareImport(caller: Caller, file: { name: string; bytes: Buffer }, name: string | undefined): { id: string; name: string; command: string; found: string[]; missing: string[] } {
+    this.mustAdminister(caller);
+    if (!this.deps.config.TEMPLATES_DIR) throw new UserError('bot.noTemplatesDir');
+    let detected: ReturnType<typeof detectTemplate>;
+    let template: Template;
+    const chosen = name ?? templateNameFrom(file.name);
+    try {
+      detected = detectTemplate(readWorkflowFile(file.name, file.bytes), chosen);
+      template = loadTemplate(detected.template, `${chosen}.json`);
+    } catch (error) {
+      throw new UserError('bot.importFailed', { reason: this.deps.redact((error as Error).message) });
+    }
+    const id = randomUUID().slice(0, 8);
+    const now = Date.now();
+    for (const [key, entry] of this.pending) if (now - entry.at > PENDING_MS) this.pending.delete(key);
+    this.pending.set(id, { template: detected.template, by: caller.userId, at: now });
+    const runs = this.deps.pool.fitness(template) !== 'unfit';
+    return { id, name: template.name, command: template.command, found: detected.found, missing: runs ? [] : this.deps.pool.describeMissing(template) };
+  }
+
+  /** Saves a prepared import into TEMPLATES_DIR and loads it; only the admin who prepared it may. */
+  async saveImport(caller: Caller, id: string): Promise<string> {
+    this.mustAdminister(caller);
+    const entry = this.pending.get(id);
+    if (!entry || entry.by !== caller.userId || Date.now() - entry.at > PENDING_MS) throw new UserError('bot.importGone');
+    const dir = this.deps.config.TEMPLATES_DIR;
+    if (!dir) throw new UserError('bot.noTemplatesDir');
+    const path = join(dir, `${entry.template.name}.json`);
+    const template = loadTemplate(entry.template, path);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path, `${JSON.stringify(entry.template, null, 2)}\n`);
+    this.pending.delete(id);
+    this.deps.templates.set(template.name, template);
+    return template.name;
+  }
 
   /** The effective settings, secrets hidden and servers by label (their addresses may carry credentials). */
   settings(caller: Caller): Array<[string, string]> {
@@ -58,7 +123,7 @@ export class AdminService {
     });
   }
 
-  private mustAdminister(caller: Caller): void {
+  mustAdminister(caller: Caller): void {
     if (!caller.isAdmin) throw new UserError('bot.adminOnly');
   }
 }

@@ -158,7 +158,7 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
   }
 
   /** Dispatches a slash command; returns the interaction's id and token. */
-  chatInput(name: string, options: Array<{ name: string; type: number; value: unknown; focused?: boolean }>, user: FakeUser, extra: Where & { attachments?: Attachment[]; autocomplete?: boolean; attachmentSizeLimit?: number } = {}) {
+  chatInput(name: string, options: Array<{ name: string; type: number; value: unknown; focused?: boolean; options?: unknown[] }>, user: FakeUser, extra: Where & { attachments?: Attachment[]; autocomplete?: boolean; attachmentSizeLimit?: number } = {}) {
     const resolved = extra.attachments?.length ? { resolved: { attachments: Object.fromEntries(extra.attachments.map((attachment) => [attachment.id, attachment])) } } : {};
     const payload = interactionPayload(extra.autocomplete ? 4 : 2, {
       appId: this.appId, ...this.place(extra, user), user,
