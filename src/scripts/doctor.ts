@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
 import { ComfyConfigSchema, configuredDefaults, loadConfigOrExit } from '../config.js';
 import { ComfyClient } from '../comfy/client.js';
 import { serverFromSettings } from '../comfy/connection.js';
@@ -8,9 +11,15 @@ import { chooseDefault } from '../comfy/defaults.js';
 import { previewSupport } from '../comfy/previews.js';
 import type { ObjectInfo } from '../comfy/schemas.js';
 import { loadEnvFile } from '../env.js';
+import { JobStore } from '../jobs/store.js';
 import { templateDirs } from '../templates-registry.js';
 
-/** `npm run doctor`: is each ComfyUI server reachable, and does every template fit it? Exit 1 if not. */
+/** Where the bot keeps its data (the rest of the bot's settings are not needed to check it). */
+const StorageSchema = z.looseObject({ DATA_DIR: z.string().min(1).default('./data'), JOBS_DB: z.string().min(1).optional().catch(undefined) });
+/** Below this, the disk check fails; below ten times this, it warns. */
+const LOW_DISK_BYTES = 200 * 2 ** 20;
+
+/** `npm run doctor`: is each ComfyUI server reachable, does every template fit it, can the bot keep its data? Exit 1 if not. */
 loadEnvFile();
 const config = loadConfigOrExit(ComfyConfigSchema);
 let healthy = true;
@@ -58,4 +67,34 @@ try {
 } catch (error) {
   say(false, (error as Error).message);
 }
+await checkStorage();
 process.exit(healthy ? 0 : 1);
+
+/** The data folder takes files, the job ledger opens (and is migrated, as the bot would), and the disk has room. */
+async function checkStorage(): Promise<void> {
+  const storage = StorageSchema.parse(process.env);
+  const dir = resolve(storage.DATA_DIR);
+  try {
+    await mkdir(dir, { recursive: true });
+    const probe = join(dir, `.doctor-${process.pid}`);
+    await writeFile(probe, 'ok');
+    await rm(probe);
+    say(true, `data folder ${dir} is writable`);
+  } catch (error) {
+    say(false, `data folder ${dir} is not writable (${(error as Error).message}); set DATA_DIR to a folder the bot may write`);
+    return;
+  }
+  try {
+    const store = new JobStore(storage.JOBS_DB ?? join(dir, 'jobs.sqlite'));
+    const unfinished = store.active().length;
+    store.close();
+    say(true, `the job ledger opens (${unfinished} unfinished job${unfinished === 1 ? '' : 's'})`);
+  } catch (error) {
+    say(false, `the job ledger does not open: ${(error as Error).message}`);
+  }
+  const { bavail, bsize } = await statfs(dir);
+  const free = bavail * bsize;
+  const text = `${(free / 2 ** 30).toFixed(1)} GiB free on the data folder's disk`;
+  if (free < LOW_DISK_BYTES) say(false, `${text}: results and the ledger need room; free some space`);
+  else process.stdout.write(`${free < 10 * LOW_DISK_BYTES ? '!' : '✔'} ${text}\n`);
+}

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -59,14 +59,26 @@ describe('npm run render on the real ComfyUI', () => {
   });
 
   it('doctor lists the real server and which templates fit it', async () => {
-    const result = await runNpmScript('doctor', [], { COMFYUI_URL: url, TEMPLATES_DIR: REAL_TEMPLATES }, 60_000);
+    const result = await runNpmScript('doctor', [], { COMFYUI_URL: url, TEMPLATES_DIR: REAL_TEMPLATES, DATA_DIR: join(out, 'doctor-data') }, 60_000);
     expect(result.stdout).toContain(`✔ ${url}: ComfyUI 0.3.65 on cpu`);
     expect(result.stdout).toContain('✔ real-imagine fits this server');
+    expect(result.stdout).toMatch(/^✔ data folder .* is writable$/m);
+    expect(result.stdout).toMatch(/^✔ the job ledger opens \(\d+ unfinished jobs?\)$/m);
+    expect(result.stdout).toMatch(/^[✔!] [\d.]+ GiB free on the data folder's disk$/m);
     // v0.3.65 ignores extra_data.preview_method; the contract server is started without --preview-method.
     expect(result.stdout).toMatch(/^! previews: ComfyUI 0\.3\.65 does not take the bot's per-prompt request .* --preview-method auto/m);
     expect(result.stdout).toMatch(/✘ img2vid:\n\s+- node type VHS_VideoCombine is not installed/);
     expect(result.stdout).toMatch(/! default \/imagine template: real-fails \("txt2img" cannot run: the server has no checkpoint to offer for ckpt_name; using real-fails instead\)/);
     expect(result.stdout).toMatch(/! default \/img2vid template: real-img2vid \("img2vid" cannot run: node type VHS_VideoCombine is not installed/);
+    expect(result.code).toBe(1);
+  });
+
+  it('doctor says when the data folder cannot be written, and fails', async () => {
+    // A path under a plain file: no folder can be made there, even by root.
+    const blocker = join(out, 'a-file');
+    await writeFile(blocker, 'not a folder');
+    const result = await runNpmScript('doctor', [], { COMFYUI_URL: url, TEMPLATES_DIR: REAL_TEMPLATES, DATA_DIR: join(blocker, 'data') }, 60_000);
+    expect(result.stdout).toMatch(/^✘ data folder .*a-file\/data is not writable \(.*\); set DATA_DIR to a folder the bot may write$/m);
     expect(result.code).toBe(1);
   });
 });
