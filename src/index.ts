@@ -15,7 +15,7 @@ import { messagesFor } from './discord/messages.js';
 import { queuedText } from './discord/job-status.js';
 import { etaOf, wireJobEvents } from './discord/job-events.js';
 import { Estimator } from './jobs/estimates.js';
-import { BotMetrics } from './ops/metrics.js';
+import type { BotMetrics } from './ops/metrics.js';
 import { serveOps } from './ops/http.js';
 import { fetchAttachment, fetchInputImage } from './discord/input-image.js';
 import { loadEnvFile } from './env.js';
@@ -147,7 +147,8 @@ async function main(): Promise<void> {
   const estimates = new Estimator(store.recentRuns(2_000), Date.now);
   // Set on SIGTERM/SIGINT: new jobs are refused while deliveries finish.
   let shuttingDown = false;
-  const metrics = new BotMetrics({
+  // Metrics are kept only when they can be read (HTTP_PORT set): prom-client is not even loaded otherwise.
+  const metrics = config.HTTP_PORT === undefined ? undefined : new (await import('./ops/metrics.js')).BotMetrics({
     byState: () => {
       const counts: Partial<Record<JobState, number>> = {};
       for (const job of scheduler.jobsWhere(() => true)) counts[job.state] = (counts[job.state] ?? 0) + 1;
@@ -155,8 +156,8 @@ async function main(): Promise<void> {
     },
     waiting: () => scheduler.snapshot().waiting.length,
   }, (name) => pool.labelOf(name));
-  watchForMetrics(scheduler, pool, metrics);
-  const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN, onRateLimited: (route) => metrics.rateLimited(route) });
+  if (metrics) watchForMetrics(scheduler, pool, metrics);
+  const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN, ...(metrics ? { onRateLimited: (route: string) => metrics.rateLimited(route) } : {}) });
   const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store,
     runnable: (): Runnable => jobs.runnable() });
   const defaults: Record<JobKind, string> = configuredDefaults(config);
@@ -231,7 +232,7 @@ async function main(): Promise<void> {
     await exit(0);
   };
   let ops: Awaited<ReturnType<typeof serveOps>> | undefined;
-  if (config.HTTP_PORT !== undefined) {
+  if (config.HTTP_PORT !== undefined && metrics) {
     try {
       ops = await serveOps({
         health: () => [

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { createScrubber } from './secrets.js';
 
 export type { Logger };
@@ -29,13 +29,19 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return scrubberFor(secrets)(text);
 }
 
+/** pino-pretty, loaded only when a person watches (a bot under a supervisor never pays for it). */
+function prettyStream(): NodeJS.WritableStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+  return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
+}
+
 /**
  * JSON lines for log collectors; readable lines (pino-pretty, in this thread: no worker) when a person watches a
  * terminal. Secrets are scrubbed from the JSON before either sees it.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const scrubLine = createScrubber(options.secrets ?? []);
-  const destination = options.destination ?? (process.stdout.isTTY ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }) : process.stdout);
+  const destination = options.destination ?? (process.stdout.isTTY ? prettyStream() : process.stdout);
   return pino(
     {
       level: options.level,

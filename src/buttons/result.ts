@@ -3,26 +3,20 @@ import {
 } from 'discord.js';
 import type { InputImage } from '../comfy/runner.js';
 import type { CommandDeps } from '../commands/command.js';
+import { attachmentInfo, deferOnce, replyTo } from '../commands/shared.js';
 import { UserError } from '../discord/user-error.js';
 import { parseResultButton, type ResultButton } from '../discord/result-buttons.js';
 import type { Requester } from '../service/jobs.js';
 import type { FollowUp } from '../service/derive.js';
 
-const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 export const EDIT_MODAL_PREFIX = 'edit:';
 
 /** The public reply of a job started from a component: deferred only once the job service accepts it. */
 function followUpJob(interaction: RepliableInteraction, deps: CommandDeps, caller: Requester, request: {
   action: FollowUp; jobId: string; image: number; edit?: { prompt: string; negative: string | undefined }; fetchPicture: () => Promise<InputImage>;
 }) {
-  const defer = async (): Promise<void> => {
-    if (!interaction.deferred) await interaction.deferReply();
-  };
-  return deps.jobs.fromResult({
-    ...request, requester: caller,
-    reply: { interactionId: interaction.id, interactionToken: interaction.token, attachmentLimit: interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT },
-    whenSlow: defer, beforeQueue: defer,
-  });
+  const defer = deferOnce(interaction);
+  return deps.jobs.fromResult({ ...request, requester: caller, reply: replyTo(interaction), whenSlow: defer, beforeQueue: defer });
 }
 
 /**
@@ -47,7 +41,7 @@ export async function onResultButton(interaction: ButtonInteraction, button: Res
   const fetchPicture = () => {
     const attachment = [...interaction.message.attachments.values()][button.image - firstOutputOf(interaction)];
     if (!attachment) throw new UserError('result.noPicture', { image: button.image + 1, id: button.jobId });
-    return deps.fetchImage({ url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType });
+    return deps.fetchImage(attachmentInfo(attachment));
   };
   await followUpJob(interaction, deps, caller, { action: button.action, jobId: button.jobId, image: button.image, fetchPicture });
 }

@@ -1,5 +1,6 @@
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
 import type { Command } from './command.js';
+import { attachmentInfo } from './shared.js';
 
 /** The custom id of an import's Save button; the router reads it back. */
 export const TEMPLATE_SAVE_PREFIX = 'tpl-save:';
@@ -44,7 +45,7 @@ export const bot = {
         const attachment = interaction.options.getAttachment('file', true);
         admin.mustAdminister(caller);
         await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-        const bytes = await fetchFile({ url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType });
+        const bytes = await fetchFile(attachmentInfo(attachment));
         const found = admin.prepareImport(caller, { name: attachment.name, bytes }, interaction.options.getString('name') ?? undefined);
         const content = [
           say('bot.importFound', { name: found.name, command: found.command, found: found.found.map((line) => `• ${line}`).join('\n') }),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ASPECT_RATIOS, type AspectRatio } from '../comfy/aspect.js';
 import { MAX_SEED } from '../comfy/templates.js';
 import { decimal, text, wholeNumber } from './options.js';
-import { submitJob, suggestJobOption } from './shared.js';
+import { paramsOf, readOptions, submitJob, suggestJobOption } from './shared.js';
 import type { Command } from './command.js';
 
 /** What each ratio is called in the size menu. */
@@ -52,13 +52,8 @@ const OptionsSchema = z.object({
 export const imagine = {
   data,
   async execute(interaction, deps, caller) {
-    const read = (name: string) => interaction.options.get(name)?.value ?? undefined;
-    const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, read(name)])));
-    const { size, template: _name, count, ...rest } = options;
-    const params: Record<string, string | number | boolean> = {};
-    for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
-    if (count !== undefined) params['count'] = count;
-    await submitJob(interaction, deps, caller, { kind: 'imagine', template: options.template, params, ...(size ? { aspect: size } : {}) });
+    const { size, template, ...rest } = readOptions(interaction, OptionsSchema);
+    await submitJob(interaction, deps, caller, { kind: 'imagine', template, params: paramsOf(rest), ...(size ? { aspect: size } : {}) });
   },
   async autocomplete(interaction, deps) {
     await suggestJobOption(interaction, deps, 'imagine');

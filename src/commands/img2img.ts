@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
 import { UserError } from '../discord/user-error.js';
 import { decimal, text, wholeNumber } from './options.js';
-import { submitJob, suggestJobOption } from './shared.js';
+import { attachmentInfo, paramsOf, readOptions, submitJob, suggestJobOption } from './shared.js';
 import type { Command } from './command.js';
 
 const data = new SlashCommandBuilder()
@@ -35,12 +35,9 @@ export const img2img = {
   async execute(interaction, deps, caller) {
     const attachment = interaction.options.getAttachment('image');
     if (!attachment) throw new UserError('image.missing');
-    const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, interaction.options.get(name)?.value ?? undefined])));
-    const { template, ...rest } = options;
-    const params: Record<string, string | number | boolean> = {};
-    for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
-    const fetchInput = () => deps.fetchImage({ url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType });
-    await submitJob(interaction, deps, caller, { kind: 'img2img', template, params, fetchInput });
+    const { template, ...rest } = readOptions(interaction, OptionsSchema);
+    const fetchInput = () => deps.fetchImage(attachmentInfo(attachment));
+    await submitJob(interaction, deps, caller, { kind: 'img2img', template, params: paramsOf(rest), fetchInput });
   },
   async autocomplete(interaction, deps) {
     await suggestJobOption(interaction, deps, 'img2img');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
 import { UserError } from '../discord/user-error.js';
 import { text, wholeNumber } from './options.js';
-import { submitJob, suggestJobOption } from './shared.js';
+import { attachmentInfo, paramsOf, readOptions, submitJob, suggestJobOption } from './shared.js';
 import type { Command } from './command.js';
 
 const data = new SlashCommandBuilder()
@@ -29,13 +29,10 @@ export const img2vid = {
   async execute(interaction, deps, caller) {
     const attachment = interaction.options.getAttachment('image');
     if (!attachment) throw new UserError('image.missing');
-    const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, interaction.options.get(name)?.value ?? undefined])));
-    const { template: _name, ...rest } = options;
-    const params: Record<string, string | number | boolean> = {};
-    for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
+    const { template, ...rest } = readOptions(interaction, OptionsSchema);
     // The download is the slow part: it starts only once the options and the member's limits have passed.
-    const fetchInput = () => deps.fetchImage({ url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType });
-    await submitJob(interaction, deps, caller, { kind: 'img2vid', template: options.template, params, fetchInput });
+    const fetchInput = () => deps.fetchImage(attachmentInfo(attachment));
+    await submitJob(interaction, deps, caller, { kind: 'img2vid', template, params: paramsOf(rest), fetchInput });
   },
   async autocomplete(interaction, deps) {
     await suggestJobOption(interaction, deps, 'img2vid');

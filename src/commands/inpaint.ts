@@ -4,7 +4,7 @@ import { MAX_SEED } from '../comfy/templates.js';
 import { forInpainting } from '../discord/mask.js';
 import { UserError } from '../discord/user-error.js';
 import { decimal, text, wholeNumber } from './options.js';
-import { submitJob, suggestJobOption } from './shared.js';
+import { attachmentInfo, paramsOf, readOptions, submitJob, suggestJobOption } from './shared.js';
 import type { Command } from './command.js';
 
 const data = new SlashCommandBuilder()
@@ -39,19 +39,16 @@ export const inpaint = {
     if (!image) throw new UserError('image.missing');
     const mask = interaction.options.getAttachment('mask');
     if (!mask) throw new UserError('mask.missing');
-    const options = OptionsSchema.parse(Object.fromEntries(Object.keys(OptionsSchema.shape).map((name) => [name, interaction.options.get(name)?.value ?? undefined])));
-    const { template, ...rest } = options;
-    const params: Record<string, string | number | boolean> = {};
-    for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
+    const { template, ...rest } = readOptions(interaction, OptionsSchema);
     // Both downloads start only once the options and the member's limits have passed; the mask takes the picture's size.
     const fetchInput = async () => {
       const [picture, painted] = await Promise.all([
-        deps.fetchImage({ url: image.url, name: image.name, size: image.size, contentType: image.contentType }),
-        deps.fetchImage({ url: mask.url, name: mask.name, size: mask.size, contentType: mask.contentType }),
+        deps.fetchImage(attachmentInfo(image)),
+        deps.fetchImage(attachmentInfo(mask)),
       ]);
       return forInpainting(picture, painted.bytes);
     };
-    await submitJob(interaction, deps, caller, { kind: 'inpaint', template, params, fetchInput });
+    await submitJob(interaction, deps, caller, { kind: 'inpaint', template, params: paramsOf(rest), fetchInput });
   },
   async autocomplete(interaction, deps) {
     await suggestJobOption(interaction, deps, 'inpaint');

@@ -1,9 +1,42 @@
-import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
+import type { Attachment, AutocompleteInteraction, ChatInputCommandInteraction, RepliableInteraction } from 'discord.js';
+import type { z } from 'zod';
+import type { AttachmentInfo } from '../discord/input-image.js';
 import type { Job, JobKind } from '../jobs/job.js';
-import type { Requester, SubmitRequest } from '../service/jobs.js';
+import type { ReplyTarget, Requester, SubmitRequest } from '../service/jobs.js';
 import type { CommandDeps } from './command.js';
 
+type Params = Record<string, string | number | boolean>;
+
+/** Discord sends the channel's upload limit with each interaction; this is its smallest value, for old clients. */
 const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
+
+/** Where a job's answer goes: this interaction's reply, with its upload limit. */
+export function replyTo(interaction: RepliableInteraction): ReplyTarget {
+  return { interactionId: interaction.id, interactionToken: interaction.token, attachmentLimit: interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT };
+}
+
+/** Answers publicly "thinking…" once; the job's progress edits that answer. */
+export function deferOnce(interaction: RepliableInteraction): () => Promise<void> {
+  return async () => {
+    if (!interaction.deferred) await interaction.deferReply();
+  };
+}
+
+/** A command's options checked with its schema (Discord enforces the limits too; zod checks the payload again). */
+export function readOptions<S extends z.ZodObject>(interaction: ChatInputCommandInteraction, schema: S): z.infer<S> {
+  return schema.parse(Object.fromEntries(Object.keys(schema.shape).map((name) => [name, interaction.options.get(name)?.value ?? undefined])));
+}
+
+/** The options a member gave, as job parameters (those left out stay out: the template's defaults apply). */
+export function paramsOf(values: Readonly<Record<string, string | number | boolean | undefined>>): Params {
+  const params: Params = {};
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) params[key] = value;
+  return params;
+}
+
+export function attachmentInfo(attachment: Attachment): AttachmentInfo {
+  return { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType };
+}
 
 /**
  * A slash command's job, handed to the job service: it answers privately if it refuses, and the command's reply
@@ -15,15 +48,8 @@ export async function submitJob(
   caller: Requester,
   request: Pick<SubmitRequest, 'kind' | 'template' | 'params' | 'fetchInput' | 'aspect'>,
 ): Promise<Job> {
-  const defer = async (): Promise<void> => {
-    if (!interaction.deferred) await interaction.deferReply();
-  };
-  return deps.jobs.submit({
-    ...request, requester: caller,
-    reply: { interactionId: interaction.id, interactionToken: interaction.token, attachmentLimit: interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT },
-    whenSlow: defer,
-    beforeQueue: defer,
-  });
+  const defer = deferOnce(interaction);
+  return deps.jobs.submit({ ...request, requester: caller, reply: replyTo(interaction), whenSlow: defer, beforeQueue: defer });
 }
 
 /** Answers autocomplete with up to 25 choices containing what the member typed. */

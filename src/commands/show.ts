@@ -1,10 +1,9 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { text } from './options.js';
-import { suggest } from './shared.js';
+import { replyTo, suggest } from './shared.js';
 import type { Command } from './command.js';
 
-const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 const OptionsSchema = z.object({ job: text('job', 32).pipe(z.string().min(1, 'name a job (its id is in /jobs)')) });
 
 export const show = {
@@ -17,7 +16,7 @@ export const show = {
     const job = jobs.showable(caller, id);
     // The files come from ComfyUI, which takes longer than Discord's 3 seconds allow before an answer.
     await interaction.deferReply();
-    await jobs.show(job, { interactionId: interaction.id, interactionToken: interaction.token, attachmentLimit: interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT });
+    await jobs.show(job, replyTo(interaction));
   },
   async autocomplete(interaction, { jobs }, caller) {
     await suggest(interaction, jobs.jobsOf(caller).filter((job) => job.state === 'done').map((job) => job.id));

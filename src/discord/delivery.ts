@@ -203,12 +203,6 @@ export class Delivery {
   async show(job: Job, reply: { interactionToken: string; attachmentLimit: number }): Promise<void> {
     const shown: Job = { ...job, recovered: false, origin: { ...job.origin, interactionToken: reply.interactionToken, interactionAt: this.now(), attachmentLimit: reply.attachmentLimit } };
     const outputs = (job.outputs ?? []).map((output) => ({ ...output, nodeId: '', key: 'images' }));
-    // ComfyUI reuses file names once its output folder is cleaned: a file of another size is someone else's picture.
-    for (const output of outputs) {
-      const view = await this.options.outputs.open(shown, output);
-      discard(view.stream);
-      if (output.bytes !== undefined && view.contentLength !== undefined && view.contentLength !== output.bytes) throw new UserError('show.gone', { id: job.id });
-    }
     try {
       await this.postResult(shown, { promptId: job.promptId ?? '', outputs, cached: false }, reply.attachmentLimit, () => undefined, new Set(), 'show');
     } finally {
@@ -288,9 +282,11 @@ export class Delivery {
       for (const index of remaining) {
         const view = await this.options.outputs.open(job, result.outputs[index] as OutputFile);
         opened.set(index, view);
-        // Its size is kept with the job, so /show can tell this file from a later one under the same name.
+        // Its size is kept with the job, so /show can tell this file from a later one under the same name (ComfyUI
+        // reuses names once its output folder is cleaned: a file of another size is someone else's picture).
         const kept = job.outputs?.[index];
         if (purpose === 'result' && kept && view.contentLength !== undefined) kept.bytes = view.contentLength;
+        if (purpose === 'show' && kept?.bytes !== undefined && view.contentLength !== undefined && view.contentLength !== kept.bytes) throw new UserError('show.gone', { id: job.id });
       }
       const perMessage = result.outputs.some((output) => output.kind === 'image') ? MAX_PICTURES_PER_MESSAGE : MAX_FILES_PER_MESSAGE;
       const groups = splitWithin(remaining.map((index) => opened.get(index)?.contentLength), limit - OVERHEAD, perMessage).map((group) => group.map((at) => remaining[at] as number));

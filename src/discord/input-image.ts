@@ -31,7 +31,7 @@ function allowedHost(url: URL, hosts: readonly string[]): boolean {
 }
 
 /** Downloads any attachment from Discord (allowed hosts only, within `maxBytes`): a workflow file, say. */
-export async function fetchAttachment(attachment: AttachmentInfo, limits: Omit<InputImageLimits, 'maxSide'>): Promise<Buffer> {
+export async function fetchAttachment(attachment: AttachmentInfo, limits: Omit<InputImageLimits, 'maxSide'>, signal?: AbortSignal): Promise<Buffer> {
   if (attachment.size > limits.maxBytes) throw new UserError('image.tooBig', { size: formatBytes(attachment.size), limit: formatBytes(limits.maxBytes) });
   let url: URL;
   try {
@@ -40,7 +40,7 @@ export async function fetchAttachment(attachment: AttachmentInfo, limits: Omit<I
     throw new UserError('image.host');
   }
   if (!allowedHost(url, limits.allowedHosts)) throw new UserError('image.host');
-  return download(url, limits.maxBytes);
+  return download(url, limits.maxBytes, signal);
 }
 
 /**
@@ -53,14 +53,7 @@ export async function fetchInputImage(attachment: AttachmentInfo, limits: InputI
   if (attachment.size === 0) throw new UserError('image.empty');
   if (attachment.size > limits.maxBytes) throw new UserError('image.tooBig', { size: formatBytes(attachment.size), limit: formatBytes(limits.maxBytes) });
   if (attachment.contentType && !attachment.contentType.startsWith('image/')) throw new UserError('image.type', { type: attachment.contentType });
-  let url: URL;
-  try {
-    url = new URL(attachment.url);
-  } catch {
-    throw new UserError('image.host');
-  }
-  if (!allowedHost(url, limits.allowedHosts)) throw new UserError('image.host');
-  const bytes = await download(url, limits.maxBytes, signal);
+  const bytes = await fetchAttachment(attachment, limits, signal);
   if (bytes.length === 0) throw new UserError('image.empty');
   const header = pngDimensions(bytes);
   if (header && (header.width > limits.maxSide || header.height > limits.maxSide)) {
