@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ChannelDefaultsMap, ConfigFile } from './config-file.js';
 import type { JobKind } from './jobs/job.js';
 
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17–20 digits)');
@@ -77,24 +78,31 @@ export const BotConfigSchema = z.object(BotSettings);
 export type ComfyConfig = z.infer<typeof ComfyConfigSchema>;
 export type BotConfig = z.infer<typeof BotConfigSchema>;
 
-export type ConfigResult<T> = { ok: true; config: T } | { ok: false; problems: string[] };
+export type ConfigResult<T> = { ok: true; config: T; channels: ChannelDefaultsMap } | { ok: false; problems: string[] };
 
-/** Pure: parses an environment into config, or lists every problem (never throws, never prints). */
-export function parseConfig<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined>): ConfigResult<z.infer<T>> {
-  // A blank value (`DISCORD_TOKEN=` as in .env.example) means "not set", so defaults and "is missing" apply.
-  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
-  const result = schema.safeParse(set);
-  if (result.success) return { ok: true, config: result.data };
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
-  return { ok: false, problems };
+/** config.yaml, read: its settings and where each came from. */
+export interface FileSettings {
+  name: string;
+  parsed: ConfigFile;
 }
 
-/** Parses or exits 1 with every problem in one list: never a stack trace. */
-export function loadConfigOrExit<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined> = process.env): z.infer<T> {
-  const result = parseConfig(schema, env);
-  if (result.ok) return result.config;
-  process.stderr.write(`Configuration problems (see .env.example):\n${result.problems.map((problem) => `  - ${problem}`).join('\n')}\n`);
-  process.exit(1);
+/**
+ * Pure: parses an environment (over config.yaml's settings, when given) into config, or lists every problem
+ * (never throws, never prints). The environment wins over the file; a problem with a value from the file names
+ * the file, the line and the key.
+ */
+export function parseConfig<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined>, file?: FileSettings): ConfigResult<z.infer<T>> {
+  // A blank value (`DISCORD_TOKEN=` as in .env.example) means "not set", so the file, defaults and "is missing" apply.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const fromFile = file ? Object.fromEntries(Object.entries(file.parsed.env).filter(([key]) => !(key in set) && key in schema.shape)) : {};
+  const result = schema.safeParse({ ...fromFile, ...set });
+  if (result.success) return { ok: true, config: result.data, channels: file?.parsed.channels ?? {} };
+  const problems = result.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '');
+    const origin = key in fromFile ? file?.parsed.origins.get(key) : undefined;
+    return origin && file ? `${file.name}:${origin.line}: ${origin.key} ${issue.message}` : `${issue.path.join('.') || 'environment'} ${issue.message}`;
+  });
+  return { ok: false, problems };
 }
 
 /**

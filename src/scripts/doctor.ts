@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ComfyConfigSchema, configuredDefaults, loadConfigOrExit } from '../config.js';
+import { commands } from '../commands/index.js';
+import { BotConfigSchema, ComfyConfigSchema, configuredDefaults } from '../config.js';
+import { formatCheck, type Check } from '../doctor/check.js';
+import { checkDiscord } from '../doctor/discord.js';
+import { readSettings } from '../settings.js';
 import { ComfyClient } from '../comfy/client.js';
 import { serverFromSettings } from '../comfy/connection.js';
 import { checkTemplateAgainstServer, resolveServerDefaults } from '../comfy/template-check.js';
@@ -13,66 +17,95 @@ import type { ObjectInfo } from '../comfy/schemas.js';
 import { loadEnvFile } from '../env.js';
 import { JobStore } from '../jobs/store.js';
 import { templateDirs } from '../templates-registry.js';
+import type { ChannelDefaultsMap } from '../config-file.js';
 
 /** Where the bot keeps its data (the rest of the bot's settings are not needed to check it). */
 const StorageSchema = z.looseObject({ DATA_DIR: z.string().min(1).default('./data'), JOBS_DB: z.string().min(1).optional().catch(undefined) });
 /** Below this, the disk check fails; below ten times this, it warns. */
 const LOW_DISK_BYTES = 200 * 2 ** 20;
 
-/** `npm run doctor`: is each ComfyUI server reachable, does every template fit it, can the bot keep its data? Exit 1 if not. */
+/**
+ * `npm run doctor`: is the config valid, does Discord take the token and let the bot post where it must, are the
+ * commands current, is each ComfyUI server reachable, does every template fit it, can the bot keep its data?
+ * Each failure says what to do; exit 0 only when everything passes.
+ */
 loadEnvFile();
-const config = loadConfigOrExit(ComfyConfigSchema);
 let healthy = true;
-const say = (ok: boolean, text: string): void => {
-  healthy &&= ok;
-  process.stdout.write(`${ok ? '✔' : '✘'} ${text}\n`);
+const report = (check: Check): void => {
+  healthy &&= check.status !== 'fail';
+  process.stdout.write(`${formatCheck(check)}\n`);
 };
+const say = (ok: boolean, text: string): void => report({ status: ok ? 'ok' : 'fail', text });
 
-try {
-  const templates = await loadTemplates(templateDirs(config.TEMPLATES_DIR));
-  say(true, `templates: ${[...templates.keys()].join(', ')}`);
-  const infos: ObjectInfo[] = [];
-  for (const url of config.COMFYUI_URL) {
-    const client = new ComfyClient({ server: serverFromSettings(url, config), clientId: `doctor-${randomUUID()}`, timeoutMs: config.COMFYUI_TIMEOUT_MS });
-    try {
-      const stats = await client.systemStats();
-      const device = stats.devices[0];
-      say(true, `${client.displayUrl}: ComfyUI ${stats.system.comfyui_version ?? '(version unknown)'}${device ? ` on ${device.name}` : ''}`);
-      const previews = previewSupport(stats.system.comfyui_version, stats.system.argv);
-      process.stdout.write(previews === 'none'
-        ? `! previews: ComfyUI ${stats.system.comfyui_version ?? ''} does not take the bot's per-prompt request (v0.5+ does) and was started without --preview-method; start it with --preview-method auto to show pictures forming\n`
-        : `✔ previews: ${previews === 'per-prompt' ? 'asked per prompt' : 'on (started with --preview-method)'}\n`);
-      const info = await client.objectInfo();
-      infos.push(info);
-      for (const template of templates.values()) {
-        const problems = checkTemplateAgainstServer(template, info);
-        const { notes } = resolveServerDefaults(template, info);
-        say(problems.length === 0, `${template.name}${problems.length === 0 ? ' fits this server' : ':'}${notes.length ? ` (${notes.join('; ')})` : ''}`);
-        for (const problem of problems) process.stdout.write(`    - ${problem.message}; ${problem.fix}\n`);
-      }
-    } catch (error) {
-      say(false, `${client.displayUrl}: ${(error as Error).message}`);
-    } finally {
-      await client.close();
-    }
-  }
-  if (infos.length > 0) {
-    const fitness = (template: Template) => (infos.some((info) => checkTemplateAgainstServer(template, info).length === 0) ? 'fits' as const : 'unfit' as const);
-    const missing = (template: Template) => checkTemplateAgainstServer(template, infos[0] ?? {}).map((problem) => problem.message);
-    for (const [kind, configured] of Object.entries(configuredDefaults(config))) {
-      const choice = chooseDefault(kind, configured, templates, fitness, missing);
-      process.stdout.write(`${choice.reason ? '!' : '✔'} default /${kind} template: ${choice.name}${choice.reason ? ` (${choice.reason})` : ''}\n`);
-    }
-  }
-} catch (error) {
-  say(false, (error as Error).message);
+const bot = readSettings(BotConfigSchema);
+if (bot.ok) say(true, `the config is valid${bot.file ? ` (${bot.file} and the environment)` : ' (the environment; no config.yaml)'}`);
+else for (const problem of bot.problems) say(false, `config: ${problem}`);
+const comfy = readSettings(ComfyConfigSchema);
+if (bot.ok) {
+  for (const check of await checkDiscord(bot.config, commands.map((command) => command.data))) report(check);
 }
+if (comfy.ok) await checkComfy(comfy.config, bot.ok ? bot.channels : {});
 await checkStorage();
 process.exit(healthy ? 0 : 1);
 
+async function checkComfy(config: z.infer<typeof ComfyConfigSchema>, channels: ChannelDefaultsMap): Promise<void> {
+  try {
+    const templates = await loadTemplates(templateDirs(config.TEMPLATES_DIR));
+    say(true, `templates: ${[...templates.keys()].join(', ')}`);
+    for (const [channel, defaults] of Object.entries(channels)) {
+      if (defaults.template && !templates.has(defaults.template)) say(false, `channels.${channel}.template is ${defaults.template}, which is not a template; use one of: ${[...templates.keys()].join(', ')}`);
+    }
+    const infos: ObjectInfo[] = [];
+    for (const url of config.COMFYUI_URL) {
+      const client = new ComfyClient({ server: serverFromSettings(url, config), clientId: `doctor-${randomUUID()}`, timeoutMs: config.COMFYUI_TIMEOUT_MS });
+      try {
+        const stats = await client.systemStats();
+        const device = stats.devices[0];
+        say(true, `${client.displayUrl}: ComfyUI ${stats.system.comfyui_version ?? '(version unknown)'}${device ? ` on ${device.name}` : ''}`);
+        const previews = previewSupport(stats.system.comfyui_version, stats.system.argv);
+        process.stdout.write(previews === 'none'
+          ? `! previews: ComfyUI ${stats.system.comfyui_version ?? ''} does not take the bot's per-prompt request (v0.5+ does) and was started without --preview-method; start it with --preview-method auto to show pictures forming\n`
+          : `✔ previews: ${previews === 'per-prompt' ? 'asked per prompt' : 'on (started with --preview-method)'}\n`);
+        const info = await client.objectInfo();
+        infos.push(info);
+        for (const template of templates.values()) {
+          const problems = checkTemplateAgainstServer(template, info);
+          const { notes } = resolveServerDefaults(template, info);
+          // A template this server cannot run is worth knowing, not a failure: another server, or another template of its kind, may do the job (checked below).
+          report({ status: problems.length === 0 ? 'ok' : 'warn', text: `${template.name}${problems.length === 0 ? ' fits this server' : ' cannot run on this server:'}${notes.length ? ` (${notes.join('; ')})` : ''}` });
+          for (const problem of problems) process.stdout.write(`    - ${problem.message}; ${problem.fix}\n`);
+        }
+      } catch (error) {
+        say(false, `${client.displayUrl}: ${(error as Error).message}`);
+      } finally {
+        await client.close();
+      }
+    }
+    if (infos.length > 0) {
+      const fitness = (template: Template) => (infos.some((info) => checkTemplateAgainstServer(template, info).length === 0) ? 'fits' as const : 'unfit' as const);
+      const missing = (template: Template) => checkTemplateAgainstServer(template, infos[0] ?? {}).map((problem) => problem.message);
+      for (const [kind, configured] of Object.entries(configuredDefaults(config))) {
+        const choice = chooseDefault(kind, configured, templates, fitness, missing);
+        const nothingRuns = !templates.get(choice.name) || fitness(templates.get(choice.name) as Template) === 'unfit';
+        report({
+          status: nothingRuns ? 'fail' : choice.reason ? 'warn' : 'ok',
+          text: `default /${kind} template: ${choice.name}${choice.reason ? ` (${choice.reason})` : ''}${nothingRuns ? `; /${kind} cannot work until a server has what it needs (the missing parts are listed above)` : ''}`,
+        });
+      }
+      for (const [channel, defaults] of Object.entries(channels)) {
+        const template = defaults.template ? templates.get(defaults.template) : undefined;
+        if (template && fitness(template) === 'unfit') say(false, `channels.${channel}.template ${template.name} runs on no server; pick another, or give a server what it lacks (listed above)`);
+      }
+    }
+  } catch (error) {
+    say(false, (error as Error).message);
+  }
+}
+
 /** The data folder takes files, the job ledger opens (and is migrated, as the bot would), and the disk has room. */
 async function checkStorage(): Promise<void> {
-  const storage = StorageSchema.parse(process.env);
+  const read = readSettings(StorageSchema);
+  const storage = read.ok ? read.config : StorageSchema.parse({});
   const dir = resolve(storage.DATA_DIR);
   try {
     await mkdir(dir, { recursive: true });

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { REST } from 'discord.js';
+import { commands } from '../../src/commands/index.js';
+import { registerCommands } from '../../src/discord/register.js';
+import { FakeDiscord } from '../fakes/discord/fake-discord.js';
 import { runNpmScript } from '../run-script.js';
 import { REAL_TEMPLATES } from './harness.js';
 
@@ -67,10 +71,31 @@ describe('npm run render on the real ComfyUI', () => {
     expect(result.stdout).toMatch(/^[✔!] [\d.]+ GiB free on the data folder's disk$/m);
     // v0.3.65 ignores extra_data.preview_method; the contract server is started without --preview-method.
     expect(result.stdout).toMatch(/^! previews: ComfyUI 0\.3\.65 does not take the bot's per-prompt request .* --preview-method auto/m);
-    expect(result.stdout).toMatch(/✘ img2vid:\n\s+- node type VHS_VideoCombine is not installed/);
+    expect(result.stdout).toMatch(/! img2vid cannot run on this server:\n\s+- node type VHS_VideoCombine is not installed/);
+    expect(result.stdout).toContain('✘ config: DISCORD_TOKEN is missing');
     expect(result.stdout).toMatch(/! default \/imagine template: real-fails \("txt2img" cannot run: the server has no checkpoint to offer for ckpt_name; using real-fails instead\)/);
     expect(result.stdout).toMatch(/! default \/img2vid template: real-img2vid \("img2vid" cannot run: node type VHS_VideoCombine is not installed/);
     expect(result.code).toBe(1);
+  });
+
+  it('doctor passes against the real ComfyUI and a Discord that is set up right', async () => {
+    const discord = await new FakeDiscord().start();
+    try {
+      const data = join(out, 'doctor-green');
+      await registerCommands(new REST({ api: discord.apiUrl }).setToken(discord.validToken), discord.appId, discord.guildId, commands, data);
+      const result = await runNpmScript('doctor', [], {
+        COMFYUI_URL: url, TEMPLATES_DIR: REAL_TEMPLATES, DATA_DIR: data, DISCORD_TOKEN: discord.validToken, DISCORD_APP_ID: discord.appId,
+        DISCORD_GUILD_ID: discord.guildId, DISCORD_API_URL: discord.apiUrl,
+      }, 60_000);
+      expect(result.stdout).toContain(`✔ all ${commands.length} commands are registered in server ${discord.guildId} and current`);
+      expect(result.stdout).toContain(`✔ ${url}: ComfyUI 0.3.65 on cpu`);
+      // The shipped templates need models this server lacks; the real-* stand-ins run every kind of job.
+      expect(result.stdout).toMatch(/^! default \/imagine template: real-/m);
+      expect(result.stdout).not.toContain('✘');
+      expect(result.code, result.stdout).toBe(0);
+    } finally {
+      await discord.stop();
+    }
   });
 
   it('doctor says when the data folder cannot be written, and fails', async () => {

@@ -67,6 +67,26 @@ export interface FakeDiscordOptions {
   roles?: string[];
 }
 
+/** A channel permission overwrite, as Discord sends it (type 0 a role, 1 a member). */
+export interface Overwrite {
+  id: string;
+  type: 0 | 1;
+  allow: string;
+  deny: string;
+}
+
+/** What `npm run doctor` reads of the bot's place in the fake guild; tests break it on purpose. */
+export interface BotMembership {
+  /** False: the bot was never invited (GET /guilds/:id answers 403 Missing Access). */
+  inGuild: boolean;
+  /** The @everyone role's permissions (a decimal bit set); Discord's default for a new server unless changed. */
+  everyonePermissions: string;
+  /** Roles the bot has, with their permissions. */
+  roles: Array<{ id: string; permissions: string }>;
+  /** Overwrites on the fake channel. */
+  overwrites: Overwrite[];
+}
+
 /**
  * A fake Discord REST v10 + gateway on 127.0.0.1 that the real, unmodified discord.js client connects to.
  * Records every request (with uploaded bytes), serves attachments, and fails on demand.
@@ -92,6 +112,7 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
   /** Modals the bot opened (interaction callback type 9), by the interaction token they answered. */
   readonly modals = new Map<string, { custom_id: string; title: string; components: Array<{ components: Array<{ custom_id: string; value?: string; label?: string }> }> }>();
   readonly validToken: string;
+  readonly membership: BotMembership = { inGuild: true, everyonePermissions: '2248473465835073', roles: [], overwrites: [] };
   private readonly served = new Map<string, { bytes: Buffer; contentType: string }>();
   /** A channel per other guild, and per member's DM (`dm:<user id>`), that interactions came from. */
   private readonly placeChannels = new Map<string, string>();
@@ -261,9 +282,12 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     return {
       id: this.guildId, name: 'Fake Guild', unavailable: false, owner_id: snowflake(), member_count: 3, large: false, features: [],
       channels: [{ id: this.channelId, type: 0, name: 'general', position: 0, guild_id: this.guildId, permission_overwrites: [] }],
-      roles: [this.guildId, ...(this.options.roles ?? [])].map((id, position) => ({
-        id, name: position === 0 ? '@everyone' : `role-${position}`, permissions: position === 0 ? '2248473465835073' : '0', position, color: 0, hoist: false, managed: false, mentionable: false, flags: 0,
-      })),
+      roles: [
+        ...[this.guildId, ...(this.options.roles ?? [])].map((id, position) => ({
+          id, name: position === 0 ? '@everyone' : `role-${position}`, permissions: position === 0 ? this.membership.everyonePermissions : '0', position, color: 0, hoist: false, managed: false, mentionable: false, flags: 0,
+        })),
+        ...this.membership.roles.map((role, index) => ({ id: role.id, name: `bot-role-${index}`, permissions: role.permissions, position: 100 + index, color: 0, hoist: false, managed: true, mentionable: false, flags: 0 })),
+      ],
       emojis: [], stickers: [], members: [], threads: [], voice_states: [], presences: [], stage_instances: [], guild_scheduled_events: [],
       joined_at: '2025-01-01T00:00:00.000Z', premium_tier: 0, preferred_locale: 'en-US', system_channel_flags: 0, afk_timeout: 300, verification_level: 0,
       default_message_notifications: 0, explicit_content_filter: 0, mfa_level: 0, nsfw_level: 0, premium_progress_bar_enabled: false,
@@ -315,7 +339,28 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
       return respond(200, { url: `ws://127.0.0.1:${this.port}/gateway`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } });
     }
-    if (method === 'GET' && path === '/users/@me') return respond(200, { ...userPayload(this.botUser), bot: true });
+    if (method === 'GET' && path === '/users/@me') {
+      if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
+      return respond(200, { ...userPayload(this.botUser), bot: true });
+    }
+    if (method === 'GET' && /^\/(?:oauth2\/)?applications\/@me$/.test(path)) {
+      if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
+      return respond(200, { id: this.appId, name: 'fakebot', bot_public: true, bot_require_code_grant: false, flags: 0 });
+    }
+    if (method === 'GET' && path === '/users/@me/guilds') {
+      return respond(200, this.membership.inGuild ? [{ id: this.guildId, name: 'Fake Guild', icon: null, owner: false, permissions: '0', features: [] }] : []);
+    }
+    if ((match = /^\/guilds\/(\d+)(\/.*)?$/.exec(path)) && method === 'GET') {
+      if (auth !== `Bot ${this.validToken}`) return respond(401, { message: '401: Unauthorized', code: 0 });
+      if (match[1] !== this.guildId || !this.membership.inGuild) return respond(403, { message: 'Missing Access', code: 50001 });
+      const rest = match[2] ?? '';
+      if (rest === '') return respond(200, this.guildPayload());
+      if (rest === '/channels') return respond(200, this.guildPayload().channels.map((channel) => ({ ...channel, permission_overwrites: this.membership.overwrites })));
+      if (rest === `/members/${this.botUser.id}`) {
+        return respond(200, { user: userPayload(this.botUser), roles: this.membership.roles.map((role) => role.id), joined_at: '2025-01-01T00:00:00.000Z', deaf: false, mute: false, flags: 0 });
+      }
+      return respond(404, { message: 'Unknown Member', code: 10007 });
+    }
     if ((match = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path))) {
       const scope = match[2] ?? 'global';
       if (method === 'PUT') {
