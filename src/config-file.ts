@@ -131,19 +131,23 @@ function known(group: string): string {
 }
 
 function issueText(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key') return 'must be a channel or category id (17–20 digits)';
   if (issue.code === 'unrecognized_keys') return `has unknown ${issue.keys.length === 1 ? 'key' : 'keys'} ${issue.keys.join(', ')} (a channel takes template, size, steps, negative_prefix, spoiler)`;
   return issue.message;
 }
 
-/** The line of the deepest node of `path` that exists (a key, or its value). */
+/** The line of the deepest key of `path` that exists. Keys are compared as text: an unquoted id is a BigInt there. */
 function lineIn(doc: Document, lines: LineCounter, path: readonly string[]): number {
-  for (let depth = path.length; depth > 0; depth--) {
-    const parent = depth === 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true);
-    if (!isMap(parent)) continue;
-    const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === path[depth - 1]);
-    if (pair && isScalar(pair.key) && pair.key.range) return lines.linePos(pair.key.range[0]).line;
+  let node: unknown = doc.contents;
+  let line = 1;
+  for (const key of path) {
+    if (!isMap(node)) break;
+    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+    if (!pair || !isScalar(pair.key)) break;
+    if (pair.key.range) line = lines.linePos(pair.key.range[0]).line;
+    node = pair.value;
   }
-  return 1;
+  return line;
 }
 
 /** YAML integers come as BigInt (so 18-digit ids stay exact): ids become text, small numbers numbers. */

@@ -6,7 +6,9 @@ import { loadTemplates, type Template } from './comfy/templates.js';
 import type { PromptResult } from './comfy/watcher.js';
 import { ComfyRunner } from './comfy/runner.js';
 import { BotConfigSchema, configuredDefaults, secretsOf } from './config.js';
-import { loadConfigOrExit } from './settings.js';
+import { configFilePath, loadSettingsOrExit, readSettings } from './settings.js';
+import { channelProblems, LiveConfig, type Reading } from './service/reload.js';
+import { watchFiles } from './ops/watch-files.js';
 import { Delivery } from './discord/delivery.js';
 import { JobService } from './service/jobs.js';
 import { AdminService } from './service/admin.js';
@@ -66,6 +68,7 @@ interface DefaultsDeps {
   logger: Logger;
   /** Updated in place: the job service reads it on every command. */
   defaults: Record<JobKind, string>;
+  /** Replaced by a reload. */
   configured: Readonly<Record<JobKind, string>>;
 }
 
@@ -92,7 +95,8 @@ async function chooseDefaults(ctx: DefaultsDeps, refresh: boolean): Promise<void
 /** Composition root: config → ComfyUI → scheduler → Discord. Nothing else builds long-lived objects. */
 async function main(): Promise<void> {
   loadEnvFile(true);
-  const config = loadConfigOrExit(BotConfigSchema);
+  const settings = loadSettingsOrExit(BotConfigSchema);
+  const { config } = settings;
   const secrets = secretsOf(config);
   const logger: Logger = createLogger({ level: config.LOG_LEVEL, secrets });
   const redact = (text: string): string => scrub(text, secrets);
@@ -102,6 +106,9 @@ async function main(): Promise<void> {
   } catch (error) {
     fatal((error as Error).message);
   }
+  const channels = { ...settings.channels };
+  const wrongChannels = channelProblems(channels, templates);
+  if (wrongChannels.length > 0) fatal(`Configuration problems in ${settings.file ?? 'config.yaml'}:\n${wrongChannels.map((problem) => `  - ${problem}`).join('\n')}`);
   const pool = new ComfyPool(config.COMFYUI_URL.map((url) => serverFromSettings(url, config)), {
     clientId: `discord-bot-${config.DISCORD_APP_ID}`, timeoutMs: config.COMFYUI_TIMEOUT_MS, maxInFlightPerServer: config.COMFYUI_MAX_IN_FLIGHT,
     pollIntervalMs: config.COMFYUI_POLL_MS, fallbackPollIntervalMs: Math.min(1_000, config.COMFYUI_POLL_MS), healthBaseMs: config.COMFYUI_RETRY_MS,
@@ -164,20 +171,52 @@ async function main(): Promise<void> {
   const defaults: Record<JobKind, string> = configuredDefaults(config);
   const jobs = new JobService({
     settings: config, templates, pool, scheduler, store, defaults, now: Date.now, keepDays: KEEP_FINISHED_DAYS, startedAt: Date.now(),
-    repost: (job, reply): Promise<void> => delivery.show(job, reply), shuttingDown: () => shuttingDown,
+    repost: (job, reply): Promise<void> => delivery.show(job, reply), shuttingDown: () => shuttingDown, channelDefaults: () => channels,
     announce: (job, position, comfyDown) => delivery.progress(job, scheduler.isHeld
       ? messagesFor(job.locale).say('queue.paused', { id: job.id, position })
       : queuedText(messagesFor(job.locale), job.id, position, comfyDown, etaOf({ scheduler, estimates, pool }, job))),
   });
-  const admin = new AdminService({ config, templates, pool, scheduler, redact });
+  // config.yaml, the environment and the templates, read again: what /bot reload and a change to the files do.
+  const reread = async (): Promise<Reading> => {
+    const read = readSettings(BotConfigSchema);
+    if (!read.ok) return read;
+    try {
+      return { ok: true, config: read.config, channels: read.channels, templates: await loadTemplates(templateDirs(config.TEMPLATES_DIR)) };
+    } catch (error) {
+      return { ok: false, problems: [(error as Error).message] };
+    }
+  };
+  const live = new LiveConfig(config, channels, templates, reread, (outcome) => {
+    if (outcome.changed.length > 0) logger.info({ changed: outcome.changed }, 'settings reloaded');
+    if (outcome.restartNeeded.length > 0) logger.warn({ settings: outcome.restartNeeded }, 'these settings changed but take effect only after a restart');
+    defaultsDeps.configured = configuredDefaults(config);
+    void chooseDefaults(defaultsDeps, false);
+  });
+  const reload = async () => {
+    const outcome = await live.reload();
+    if (!outcome.ok) logger.error({ problems: outcome.problems }, 'the new settings were refused; the old ones are kept');
+    return outcome;
+  };
+  const stopWatching = watchFiles([
+    { path: configFilePath(), kind: 'file' },
+    ...(config.TEMPLATES_DIR ? [{ path: config.TEMPLATES_DIR, kind: 'folder' as const }] : []),
+  ], () => void reload());
+  const admin = new AdminService({ config, templates, pool, scheduler, redact, reload });
   bindEvents(client, {
-    jobs, admin, messages: messagesFor('en'), logger, redact, now: Date.now, adminRoleId: config.ADMIN_ROLE_ID,
+    jobs, admin, messages: messagesFor('en'), logger, redact, now: Date.now,
+    // Read on every use, so a reload of config.yaml applies at once.
+    get adminRoleId() { return config.ADMIN_ROLE_ID; },
     fetchFile: (attachment) => fetchAttachment(attachment, { maxBytes: config.MAX_INPUT_IMAGE_BYTES, allowedHosts: config.DISCORD_ATTACHMENT_HOSTS }),
     fetchImage: (attachment) => fetchInputImage(attachment, { maxBytes: config.MAX_INPUT_IMAGE_BYTES, maxSide: config.MAX_INPUT_IMAGE_SIDE, allowedHosts: config.DISCORD_ATTACHMENT_HOSTS }),
     access: {
-      dms: config.ALLOW_DMS, guilds: config.ALLOWED_GUILD_IDS, channels: config.ALLOWED_CHANNEL_IDS, roles: config.ALLOWED_ROLE_IDS,
+      get dms() { return config.ALLOW_DMS; },
+      get guilds() { return config.ALLOWED_GUILD_IDS; },
+      get channels() { return config.ALLOWED_CHANNEL_IDS; },
+      get roles() { return config.ALLOWED_ROLE_IDS; },
       // Pictures from pictures are pictures: /img2img and the result buttons follow the /imagine roles (Animate follows /img2vid's).
-      commandRoles: { imagine: config.IMAGINE_ROLE_IDS, img2img: config.IMAGINE_ROLE_IDS, upscale: config.IMAGINE_ROLE_IDS, inpaint: config.IMAGINE_ROLE_IDS, img2vid: config.IMG2VID_ROLE_IDS },
+      get commandRoles() {
+        return { imagine: config.IMAGINE_ROLE_IDS, img2img: config.IMAGINE_ROLE_IDS, upscale: config.IMAGINE_ROLE_IDS, inpaint: config.IMAGINE_ROLE_IDS, img2vid: config.IMG2VID_ROLE_IDS };
+      },
     },
     registration: { appId: config.DISCORD_APP_ID, guildId: config.DISCORD_GUILD_ID, dataDir: config.DATA_DIR },
   });
@@ -229,6 +268,7 @@ async function main(): Promise<void> {
     await guarded('runner', () => runner.stop());
     await guarded('deliveries', () => delivery.drain(config.SHUTDOWN_GRACE_MS));
     await guarded('health and metrics', () => ops?.close());
+    stopWatching();
     await Promise.all([guarded('discord', () => client.destroy()), guarded('comfyui', () => pool.close()), guarded('uploader', () => uploader.close())]);
     await exit(0);
   };

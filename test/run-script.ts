@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Tests run with an empty config.yaml, whatever one the project folder holds. */
+export const EMPTY_CONFIG = fileURLToPath(new URL('fixtures/empty-config.yaml', import.meta.url));
 
 export interface ScriptResult {
   code: number | null;
@@ -14,7 +16,7 @@ export function runNpmScript(script: string, args: readonly string[], env: Recor
   return new Promise((resolve, reject) => {
     const child = spawn('npm', ['run', '-s', script, '--', ...args], {
       cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', DOTENV_CONFIG_PATH: '/nonexistent/.env', ...env },
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', DOTENV_CONFIG_PATH: '/nonexistent/.env', CONFIG_FILE: EMPTY_CONFIG, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

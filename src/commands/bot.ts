@@ -14,8 +14,9 @@ function clip(text: string): string {
 
 export const bot = {
   data: new SlashCommandBuilder()
-    .setName('bot').setDescription('Admins: the bot\'s settings, pause and resume, templates')
+    .setName('bot').setDescription('Admins: the bot\'s settings, reload, pause and resume, templates')
     .addSubcommand((sub) => sub.setName('settings').setDescription('Show the effective settings (no secrets)'))
+    .addSubcommand((sub) => sub.setName('reload').setDescription('Read config.yaml and the templates again, without a restart'))
     .addSubcommand((sub) => sub.setName('pause').setDescription('Stop sending jobs to ComfyUI; new jobs still queue'))
     .addSubcommand((sub) => sub.setName('resume').setDescription('Send queued jobs to ComfyUI again'))
     .addSubcommand((sub) => sub.setName('templates').setDescription('List the templates and whether they can run'))
@@ -30,6 +31,19 @@ export const bot = {
       case 'settings':
         await reply(`\`\`\`\n${admin.settings(caller).map(([key, value]) => `${key}=${value}`).join('\n')}\n\`\`\``);
         return;
+      case 'reload': {
+        admin.mustAdminister(caller);
+        await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+        const outcome = await admin.reload(caller);
+        const content = !outcome.ok
+          ? say('bot.reloadFailed', { problems: outcome.problems.map((problem) => `• ${problem}`).join('\n') })
+          : [
+            outcome.changed.length > 0 ? say('bot.reloaded', { changed: outcome.changed.join(', ') }) : say('bot.reloadUnchanged'),
+            ...(outcome.restartNeeded.length > 0 ? [say('bot.reloadRestart', { settings: outcome.restartNeeded.join(', ') })] : []),
+          ].join('\n');
+        await interaction.editReply({ content: clip(content), allowedMentions: { parse: [] } });
+        return;
+      }
       case 'pause':
         await reply(say(admin.pause(caller) ? 'bot.alreadyPaused' : 'bot.paused'));
         return;

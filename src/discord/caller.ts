@@ -17,6 +17,8 @@ export function isAdmin(interaction: BaseInteraction, adminRoleId: string | unde
 export function requesterOf(interaction: BaseInteraction, adminRoleId: string | undefined): Requester {
   return {
     userId: interaction.user.id, name: interaction.user.username, guildId: interaction.guildId, channelId: interaction.channelId,
+    // A channel's category (a thread's channel), for per-category defaults; known when the channel is cached.
+    categoryId: interaction.channel && 'parentId' in interaction.channel ? interaction.channel.parentId : null,
     isAdmin: isAdmin(interaction, adminRoleId), locale: interaction.locale,
     ...(interaction.guildLocale ? { guildLocale: interaction.guildLocale } : {}),
   };

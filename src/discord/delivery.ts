@@ -431,7 +431,9 @@ export class Delivery {
       for (const stream of pending) discard(stream);
       throw error;
     }
-    return { uploads, companions, shrunk, bytes: total, dispose: () => { for (const stream of pending) discard(stream); } };
+    // Discord hides an attachment whose name starts with SPOILER_ until it is clicked.
+    const named = <T extends { name: string }>(file: T): T => (job.spoiler ? { ...file, name: `SPOILER_${file.name}` } : file);
+    return { uploads: uploads.map(named), companions: companions.map(named), shrunk, bytes: total, dispose: () => { for (const stream of pending) discard(stream); } };
   }
 
   /** Edits the reply while the token lives; otherwise (or if the reply is gone) posts to the channel, then DMs. */

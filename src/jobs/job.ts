@@ -78,6 +78,8 @@ export interface Job {
   locale?: string;
   /** The result this job was made from (a button under it): that job's id and which of its images (0-based). */
   parent?: { jobId: string; image: number };
+  /** Results are posted behind a spoiler (the channel's config asks for it). */
+  spoiler?: boolean;
   /** Outputs ComfyUI dropped when it accepted the prompt (a 200 with node_errors), in plain sentences. */
   dropped?: string[];
 }

@@ -78,6 +78,7 @@ export interface NewJob {
   parent?: { jobId: string; image: number };
   locale?: string;
   guildLocale?: string;
+  spoiler?: boolean;
 }
 
 /**

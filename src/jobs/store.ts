@@ -62,6 +62,8 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE jobs ADD COLUMN locale TEXT;
    ALTER TABLE jobs ADD COLUMN guild_locale TEXT;
    CREATE INDEX jobs_by_requester_seq ON jobs(requester_id, seq);`,
+  // A channel's config may ask for its results to be hidden behind a spoiler.
+  `ALTER TABLE jobs ADD COLUMN spoiler INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /**
@@ -111,7 +113,7 @@ const RowSchema = z.object({
   attachment_limit: z.number(), state: z.enum(JOB_STATES), backend: maybeText, prompt_id: maybeText, vals: maybeText, message_id: maybeText,
   resubmits: z.number(), created_at: z.number(), submitted_at: maybeTime, started_at: maybeTime, finished_at: maybeTime,
   delivery_target: maybeText, delivery_message_id: maybeText, parent_job: maybeText, parent_image: maybeTime,
-  outputs: maybeText, delivered: maybeText, locale: maybeText, guild_locale: maybeText, run_ms: maybeTime,
+  outputs: maybeText, delivered: maybeText, locale: maybeText, guild_locale: maybeText, run_ms: maybeTime, spoiler: z.number().catch(0),
 });
 const OutputsSchema = z.array(z.object({ filename: z.string(), subfolder: z.string(), type: z.string(), kind: z.enum(['image', 'animation', 'video', 'audio', 'other']), bytes: z.number().optional() }));
 type Row = z.infer<typeof RowSchema>;
@@ -146,10 +148,10 @@ export class JobStore {
     this.statements = {
       insert: this.db.prepare(`INSERT INTO jobs (id, seq, kind, template, params, requester_id, requester_name, guild_id, channel_id,
         interaction_id, interaction_token, interaction_at, attachment_limit, state, backend, prompt_id, vals, message_id, resubmits,
-        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id, parent_job, parent_image, outputs, delivered, locale, guild_locale, run_ms)
+        created_at, submitted_at, started_at, finished_at, updated_at, delivery_target, delivery_message_id, parent_job, parent_image, outputs, delivered, locale, guild_locale, run_ms, spoiler)
         VALUES (@id, @seq, @kind, @template, @params, @requester_id, @requester_name, @guild_id, @channel_id, @interaction_id,
         @interaction_token, @interaction_at, @attachment_limit, @state, @backend, @prompt_id, @vals, @message_id, @resubmits,
-        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id, @parent_job, @parent_image, @outputs, @delivered, @locale, @guild_locale, @run_ms)`),
+        @created_at, @submitted_at, @started_at, @finished_at, @updated_at, @delivery_target, @delivery_message_id, @parent_job, @parent_image, @outputs, @delivered, @locale, @guild_locale, @run_ms, @spoiler)`),
       update: this.db.prepare(`UPDATE jobs SET state = @state, backend = @backend, prompt_id = @prompt_id, vals = @vals, message_id = @message_id,
         resubmits = @resubmits, submitted_at = @submitted_at, started_at = @started_at, finished_at = @finished_at, updated_at = @updated_at,
         delivery_target = @delivery_target, delivery_message_id = @delivery_message_id, outputs = @outputs, delivered = @delivered, run_ms = @run_ms,
@@ -212,7 +214,7 @@ export class JobStore {
       this.statements.insert.run({ ...this.columns(job), seq: ++this.seq, kind: job.kind, template: job.template, params: JSON.stringify(job.params),
         requester_id: job.requester.id, requester_name: job.requester.name, guild_id: job.origin.guildId, channel_id: job.origin.channelId,
         interaction_id: job.origin.interactionId, interaction_token: job.origin.interactionToken, interaction_at: job.origin.interactionAt,
-        attachment_limit: job.origin.attachmentLimit, created_at: job.createdAt, parent_job: job.parent?.jobId ?? null, parent_image: job.parent?.image ?? null, locale: job.locale ?? null, guild_locale: job.guildLocale ?? null });
+        attachment_limit: job.origin.attachmentLimit, created_at: job.createdAt, parent_job: job.parent?.jobId ?? null, parent_image: job.parent?.image ?? null, locale: job.locale ?? null, guild_locale: job.guildLocale ?? null, spoiler: job.spoiler ? 1 : 0 });
       if (input) this.statements.insertInput.run(job.id, input.bytes, input.extension, input.mask ?? null);
     })();
   }
@@ -380,6 +382,7 @@ function toJob(row: Row): Job {
   if (row.outputs !== null) job.outputs = OutputsSchema.parse(JSON.parse(row.outputs));
   if (row.locale !== null) job.locale = row.locale;
   if (row.guild_locale !== null) job.guildLocale = row.guild_locale;
+  if (row.spoiler === 1) job.spoiler = true;
   if (row.run_ms !== null) job.runMs = row.run_ms;
   if (row.delivered !== null) job.delivered = z.array(z.number().int()).parse(JSON.parse(row.delivered));
   return job;

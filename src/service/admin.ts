@@ -11,6 +11,7 @@ import { UserError } from '../discord/user-error.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { PromptResult } from '../comfy/watcher.js';
 import type { Caller } from '../policy/admin.js';
+import type { ReloadOutcome } from './reload.js';
 
 /** Settings that are secrets (or carry them): shown only as set or not. */
 const SECRET_KEYS = new Set(['DISCORD_TOKEN', 'COMFYUI_TOKEN', 'COMFYUI_QUERY_TOKEN', 'COMFYUI_HEADERS']);
@@ -33,6 +34,8 @@ export interface AdminDeps {
   scheduler: Pick<Scheduler<PromptResult>, 'hold' | 'isHeld'>;
   /** Removes configured secrets from text. */
   redact: (text: string) => string;
+  /** Reads config.yaml, the environment and the templates again; the old ones stay if the new ones are wrong. */
+  reload: () => Promise<ReloadOutcome>;
 }
 
 /** A template name from a file name: lowercase letters, digits, - and _, at most 32. */
@@ -96,6 +99,13 @@ export class AdminService {
       if (key === 'COMFYUI_URL') return [key, pool.health().map((server) => server.label).join(', ')];
       return [key, redact(Array.isArray(value) ? value.join(', ') : value === undefined ? '(not set)' : String(value))];
     });
+  }
+
+  /** /bot reload: what changed, what needs a restart, or why the new settings were refused. */
+  async reload(caller: Caller): Promise<ReloadOutcome> {
+    this.mustAdminister(caller);
+    const outcome = await this.deps.reload();
+    return outcome.ok ? outcome : { ok: false, problems: outcome.problems.map(this.deps.redact) };
   }
 
   /** Stops sending jobs to ComfyUI (they are still accepted, in order); returns whether it was already paused. */

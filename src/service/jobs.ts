@@ -1,4 +1,6 @@
 import { sizeForRatio, type AspectRatio } from '../comfy/aspect.js';
+import type { ChannelDefaultsMap } from '../config-file.js';
+import { applyChannelDefaults, channelDefaultsFor } from '../policy/channel-defaults.js';
 import type { ComfyPool, ServerStatus } from '../comfy/pool.js';
 import { imageParamOf } from '../comfy/submit.js';
 import { comboChoices } from '../comfy/template-check.js';
@@ -25,6 +27,8 @@ type Params = Record<string, string | number | boolean>;
 export interface Requester extends Caller {
   name: string;
   channelId: string | null;
+  /** The category the channel is in: per-channel defaults may be set for a whole category. */
+  categoryId?: string | null;
   /** The member's Discord locale: the language of everything about their jobs. */
   locale?: string;
   /** The server's locale: the language of what is posted for everyone in its channels. */
@@ -51,6 +55,8 @@ export interface SubmitRequest {
   aspect?: AspectRatio;
   /** The result this job is made from (a button under it). */
   parent?: { jobId: string; image: number };
+  /** Results behind a spoiler (the channel's config asks for it). */
+  spoiler?: boolean;
   /** The slow checks are taking a while: the caller must answer the member now (Discord waits 3 s at most). */
   whenSlow: () => Promise<void>;
   /** Every check passed: the caller's public answer must exist before the job is queued and shown. */
@@ -98,6 +104,8 @@ export interface JobServiceDeps {
   repost?: (job: Job, reply: ReplyTarget) => Promise<void>;
   /** How long finished jobs stay in the ledger (what a result's buttons can still reach). */
   keepDays: number;
+  /** Per-channel (and per-category) defaults from config.yaml, read on every job so a reload applies at once. */
+  channelDefaults?: () => ChannelDefaultsMap;
   /** The template each command uses when none is named (chosen from what the servers can run). */
   defaults: Readonly<Record<JobKind, string>>;
   now: () => number;
@@ -139,6 +147,11 @@ export class JobService {
     this.queueAsks = new RateLimiter({ burst: 3, perSecond: 0.2, now: deps.now });
   }
 
+  /** The channel's default template when it makes this kind of job (a /img2vid template says nothing about /imagine). */
+  private channelTemplate(kind: JobKind, name: string | undefined): string | undefined {
+    return name !== undefined && this.deps.templates.get(name)?.command === kind ? name : undefined;
+  }
+
   /** A template of this command that some server can run; otherwise a sentence saying what is missing. */
   template(kind: JobKind, name = this.deps.defaults[kind]): Template {
     const { templates, pool } = this.deps;
@@ -159,8 +172,10 @@ export class JobService {
    * cheap checks, then the member's quota slot is held, then the slow ones (catalogue, image download).
    */
   async submit(asked: SubmitRequest): Promise<Job> {
-    const template = this.template(asked.kind, asked.template);
-    const request = asked.aspect ? { ...asked, params: { ...asked.params, ...sizeOf(template, asked.aspect) } } : asked;
+    const channel = channelDefaultsFor(this.deps.channelDefaults?.() ?? {}, asked.requester.channelId, asked.requester.categoryId);
+    const template = this.template(asked.kind, asked.template ?? this.channelTemplate(asked.kind, channel?.template));
+    const filled = { ...asked, ...applyChannelDefaults(asked, channel, (param) => param in template.params), spoiler: channel?.spoiler === true };
+    const request = filled.aspect ? { ...filled, params: { ...filled.params, ...sizeOf(template, filled.aspect) } } : filled;
     const release = this.admit(request, template);
     try {
       const image = await this.decideSoon(this.slowChecks(template, request.params, request.fetchInput), request.whenSlow);
@@ -390,6 +405,7 @@ export class JobService {
       requester: { id: requester.userId, name: requester.name }, ...(request.parent ? { parent: request.parent } : {}),
       ...(requester.locale ? { locale: requester.locale } : {}),
       ...(requester.guildLocale ? { guildLocale: requester.guildLocale } : {}),
+      ...(request.spoiler ? { spoiler: true } : {}),
       origin: {
         guildId: requester.guildId, channelId: requester.channelId,
         interactionId: reply.interactionId, interactionToken: reply.interactionToken,

@@ -7,7 +7,7 @@ import { FakeDiscord, type RecordedRequest, type StoredMessage } from '../fakes/
 import { snowflake, type FakeUser } from '../fakes/discord/payloads.js';
 import type { ComfySim, SimOptions } from '../fakes/comfy/sim.js';
 import { startSim, waitFor } from '../helpers.js';
-import { ROOT } from '../run-script.js';
+import { EMPTY_CONFIG, ROOT } from '../run-script.js';
 
 export interface Harness {
   sim: ComfySim;
@@ -43,7 +43,7 @@ export class BotProcess {
     const args = this.entry.endsWith('.ts') ? ['--import', 'tsx', this.entry] : [...(this.flags ?? startFlags()), this.entry];
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', DOTENV_CONFIG_PATH: '/nonexistent/.env', ...this.env },
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', DOTENV_CONFIG_PATH: '/nonexistent/.env', CONFIG_FILE: EMPTY_CONFIG, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString()));

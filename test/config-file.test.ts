@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigFile } from '../src/config-file.js';
+import { BotConfigSchema, parseConfig } from '../src/config.js';
+
+const TOKEN = `${'a'.repeat(24)}.${'b'.repeat(6)}.${'c'.repeat(38)}`;
+const ENV = { DISCORD_TOKEN: TOKEN, DISCORD_APP_ID: '123456789012345678' };
+
+function read(text: string) {
+  const file = parseConfigFile(text, 'config.yaml');
+  if (!file.ok) return file;
+  return parseConfig(BotConfigSchema, ENV, { name: 'config.yaml', parsed: file.file });
+}
+
+describe('config.yaml', () => {
+  it('maps every section onto the settings, keeps 18-digit ids exact, and puts server labels in their URLs', () => {
+    const result = read([
+      'servers:',
+      '  - http://127.0.0.1:8188',
+      '  - url: https://gpu2.example/api',
+      '    label: big gpu',
+      'limits:',
+      '  jobs_per_hour: 12',
+      '  admins_exempt: false',
+      'access:',
+      '  allowed_channels: [123456789012345678, "223456789012345678"]',
+      'banned_words: [dragon, "red fox"]',
+      'channels:',
+      '  323456789012345678:',
+      '    template: txt2img',
+      '    size: "16:9"',
+      '    steps: 12',
+      '    negative_prefix: blurry',
+      '    spoiler: true',
+    ].join('\n'));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.COMFYUI_URL).toEqual(['http://127.0.0.1:8188', 'https://gpu2.example/api#label=big+gpu']);
+    expect(result.config.JOBS_PER_HOUR).toBe(12);
+    expect(result.config.ADMINS_EXEMPT).toBe(false);
+    expect(result.config.ALLOWED_CHANNEL_IDS).toEqual(['123456789012345678', '223456789012345678']);
+    expect(result.config.BANNED_WORDS).toEqual(['dragon', 'red fox']);
+    expect(result.channels).toEqual({ '323456789012345678': { template: 'txt2img', size: '16:9', steps: 12, negative_prefix: 'blurry', spoiler: true } });
+  });
+
+  it('lets the environment win over the file', () => {
+    const file = parseConfigFile('limits:\n  jobs_per_hour: 12\n', 'config.yaml');
+    if (!file.ok) throw new Error(file.problems.join());
+    const result = parseConfig(BotConfigSchema, { ...ENV, JOBS_PER_HOUR: '3' }, { name: 'config.yaml', parsed: file.file });
+    expect(result.ok && result.config.JOBS_PER_HOUR).toBe(3);
+  });
+
+  it('names the file, line and key of every mistake', () => {
+    const result = read([
+      'limits:',
+      '  jobs_per_hour: -1',
+      '  cooldown: 5',
+      'discord_token: abc',
+      'colour: red',
+      'channels:',
+      '  323456789012345678:',
+      '    steps: 0',
+      '    size: huge',
+      '    nsfw: true',
+      '  general:',
+      '    steps: 4',
+    ].join('\n'));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual(expect.arrayContaining([
+      'config.yaml:3: limits.cooldown is not a setting (limits takes jobs_per_hour, cooldown_seconds, guild_jobs_per_hour, guild_max_waiting, max_waiting_per_user, submits_per_minute, admins_exempt, max_input_image_bytes, max_input_image_side, progress_edit_ms, shutdown_grace_ms)',
+      'config.yaml:4: discord_token is a secret; put it in .env, not in config.yaml',
+      'config.yaml:5: colour is not a setting (see README → Settings for every key)',
+      'config.yaml:8: channels.323456789012345678.steps must be at least 1',
+      expect.stringMatching(/^config\.yaml:9: channels\.323456789012345678\.size must be an aspect ratio/) as string,
+      expect.stringMatching(/^config\.yaml:7: channels\.323456789012345678 has unknown key nsfw/) as string,
+      'config.yaml:11: channels.general must be a channel or category id (17–20 digits)',
+    ]));
+    const values = read('limits:\n  jobs_per_hour: -1\n');
+    expect(!values.ok && values.problems).toEqual(['config.yaml:2: limits.jobs_per_hour must be at least 0']);
+  });
+
+  it('says where the YAML itself is broken', () => {
+    const result = parseConfigFile('limits:\n  jobs_per_hour: [1, 2\nbanned_words: x\n', 'config.yaml');
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems[0]).toMatch(/^config\.yaml:\d+: /);
+  });
+
+  it('takes an empty file as no settings', () => {
+    expect(parseConfigFile('# nothing yet\n', 'config.yaml')).toEqual({ ok: true, file: { env: {}, channels: {}, origins: new Map() } });
+  });
+});
