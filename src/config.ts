@@ -78,7 +78,9 @@ export const BotConfigSchema = z.object(BotSettings);
 export type ComfyConfig = z.infer<typeof ComfyConfigSchema>;
 export type BotConfig = z.infer<typeof BotConfigSchema>;
 
-export type ConfigResult<T> = { ok: true; config: T; channels: ChannelDefaultsMap } | { ok: false; problems: string[] };
+export type ConfigResult<T> =
+  | { ok: true; config: T; channels: ChannelDefaultsMap; /** Settings config.yaml sets that the environment overrides. */ overridden: string[] }
+  | { ok: false; problems: string[] };
 
 /** config.yaml, read: its settings and where each came from. */
 export interface FileSettings {
@@ -96,7 +98,10 @@ export function parseConfig<T extends z.ZodObject>(schema: T, env: Record<string
   const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
   const fromFile = file ? Object.fromEntries(Object.entries(file.parsed.env).filter(([key]) => !(key in set) && key in schema.shape)) : {};
   const result = schema.safeParse({ ...fromFile, ...set });
-  if (result.success) return { ok: true, config: result.data, channels: file?.parsed.channels ?? {} };
+  if (result.success) {
+    const overridden = file ? Object.keys(file.parsed.env).filter((key) => key in set && key in schema.shape).map((key) => `${file.parsed.origins.get(key)?.key ?? key} (${key})`) : [];
+    return { ok: true, config: result.data, channels: file?.parsed.channels ?? {}, overridden };
+  }
   const problems = result.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? '');
     const origin = key in fromFile ? file?.parsed.origins.get(key) : undefined;

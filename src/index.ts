@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   const secrets = secretsOf(config);
   const logger: Logger = createLogger({ level: config.LOG_LEVEL, secrets });
   const redact = (text: string): string => scrub(text, secrets);
+  if (settings.overridden.length > 0) logger.info({ settings: settings.overridden }, `the environment overrides these settings of ${settings.file ?? 'config.yaml'}`);
   let templates: Map<string, Template>;
   try {
     templates = await loadTemplates(templateDirs(config.TEMPLATES_DIR));
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
   if (metrics) watchForMetrics(scheduler, pool, metrics);
   const uploader = new DiscordUploader({ apiBase: config.DISCORD_API_URL, botToken: config.DISCORD_TOKEN, ...(metrics ? { onRateLimited: (route: string) => metrics.rateLimited(route) } : {}) });
   const delivery = new Delivery({ discord: uploader, appId: config.DISCORD_APP_ID, outputs: runner, logger, progressEditMs: config.PROGRESS_EDIT_MS, redact, ledger: store,
+    labelOf: (backend) => pool.labelOf(backend),
     runnable: (): Runnable => jobs.runnable() });
   const defaults: Record<JobKind, string> = configuredDefaults(config);
   const jobs = new JobService({

@@ -86,6 +86,8 @@ export interface DeliveryOptions {
   runnable?: () => Runnable;
   /** The job ledger: where a result goes is written before it is sent, and its message once Discord confirmed it. */
   ledger?: { update(job: Job): void };
+  /** A server's label for the log (its address may carry credentials). */
+  labelOf?: (backend: string | undefined) => string | undefined;
 }
 
 /** A message in a given language: built once the bot knows where (and so in which language) it is posted. */
@@ -131,6 +133,12 @@ export class Delivery {
   private botUserId: Promise<string> | undefined;
 
   private readonly rest: DiscordRest;
+
+  /** What every log line about a job carries: its id, and the server's label once it has one. */
+  private about(job: Job): { job: string; server?: string } {
+    const server = job.backend === undefined ? undefined : this.options.labelOf?.(job.backend);
+    return server === undefined ? { job: job.id } : { job: job.id, server };
+  }
 
   constructor(private readonly options: DeliveryOptions) {
     this.rest = new DiscordRest(options.discord, options.appId);
@@ -215,19 +223,19 @@ export class Delivery {
   async fail(job: Job, error: unknown, afterParts = false): Promise<void> {
     await this.closeEditor(job);
     const described = describeError(this.textsOf(job), error, job.id);
-    if (described.reference) this.options.logger.error({ err: error, job: job.id, reference: described.reference }, 'job failed unexpectedly');
-    else this.options.logger.info({ job: job.id, reason: described.text }, 'job failed');
+    if (described.reference) this.options.logger.error({ err: error, ...this.about(job), reference: described.reference }, 'job failed unexpectedly');
+    else this.options.logger.info({ ...this.about(job), reason: described.text }, 'job failed');
     // `attachments: []` takes a preview picture off the reply. The same reference in whichever language it is told.
     const body: BodyFor = (texts) => ({ content: describeError(texts, error, job.id, described.reference).text, allowed_mentions: { parse: [] }, attachments: [] });
     await (afterParts ? this.postPart(job, body, [], 'fail') : this.post(job, body, [])).catch((postError: unknown) => {
-      this.options.logger.warn({ err: postError, job: job.id }, 'could not tell the member about a failure');
+      this.options.logger.warn({ err: postError, ...this.about(job) }, 'could not tell the member about a failure');
     });
   }
 
   async notice(job: Job, id: MessageId, values: Record<string, string | number> = {}): Promise<void> {
     await this.closeEditor(job);
     await this.post(job, (texts) => ({ content: texts.say(id, values), allowed_mentions: { parse: [] }, attachments: [] }), []).catch((error: unknown) => {
-      this.options.logger.warn({ err: error, job: job.id }, 'could not post a notice');
+      this.options.logger.warn({ err: error, ...this.about(job) }, 'could not post a notice');
     });
   }
 
@@ -236,7 +244,7 @@ export class Delivery {
     // Outputs already shown (a split result cut short by a restart) are not sent again; the rest follow them.
     const shown = new Set(job.delivered ?? []);
     if (job.recovered && shown.size === 0 && (await this.alreadyDelivered(job))) {
-      this.options.logger.info({ job: job.id }, 'already delivered before the restart');
+      this.options.logger.info({ ...this.about(job) }, 'already delivered before the restart');
       return 'done';
     }
     if (result.outputs.length === 0) {
@@ -259,7 +267,7 @@ export class Delivery {
           continue;
         }
         if (transient(error) && attempt < ATTEMPTS) {
-          this.options.logger.warn({ err: error, job: job.id, attempt }, 'delivery failed; retrying');
+          this.options.logger.warn({ err: error, ...this.about(job), attempt }, 'delivery failed; retrying');
           await sleep((this.options.retryDelayMs ?? 500) * 2 ** (attempt - 1));
           continue;
         }
@@ -373,7 +381,7 @@ export class Delivery {
       const added = files.map((file, index) => ({ id: index, filename: file.name }));
       await this.rest.edit(posted.ref, { attachments: [...kept, ...added] }, files);
     } catch (error) {
-      this.options.logger.warn({ err: error, job: job.id }, 'could not add the GIF beside an animated WebP');
+      this.options.logger.warn({ err: error, ...this.about(job) }, 'could not add the GIF beside an animated WebP');
     }
   }
 
@@ -450,7 +458,7 @@ export class Delivery {
         return { message, ref: { kind: 'original', token: job.origin.interactionToken } };
       } catch (error) {
         if (!gone(error)) throw error;
-        this.options.logger.info({ job: job.id, code: error.code }, 'interaction reply is gone; posting to the channel');
+        this.options.logger.info({ ...this.about(job), code: error.code }, 'interaction reply is gone; posting to the channel');
         if (error.code === 10008) lead = 'done.replyGone';
       }
     }
@@ -543,7 +551,7 @@ export class Delivery {
       return listed.some((message) => message.author.id === me && carriesResult(job, message));
     } catch (error) {
       // Not knowing is no reason to keep a result back: the post below carries the same nonce, so Discord dedupes it.
-      this.options.logger.warn({ err: error, job: job.id, channel: channelId }, 'could not look for a result posted before the restart');
+      this.options.logger.warn({ err: error, ...this.about(job), channel: channelId }, 'could not look for a result posted before the restart');
       return false;
     }
   }

@@ -41,4 +41,20 @@ describe('secrets', () => {
     for (const secret of [token, BEARER, PASSWORD, QUERY_TOKEN, HEADER_SECRET]) expect(everything).not.toContain(secret);
     expect(everything).toContain('[redacted]');
   });
+
+  it('log lines about a job carry its id and its server\'s label, and no secret', async () => {
+    h = await startHarness({ envFrom: (_discord, sim) => ({ COMFYUI_URL: `${sim.url}#label=gpu-a&token=${BEARER}` }) });
+    const done = h.discord.chatInput('imagine', [option('prompt', 'a fox')], member('sam')).token;
+    await waitForOriginal(h.discord, done, (message) => message.files.length > 0, 'the picture');
+    h.sim.faults.failNode = { classType: 'KSampler', message: 'the sampler failed', times: 1 };
+    const failed = h.discord.chatInput('imagine', [option('prompt', 'fails')], member('sam2')).token;
+    await waitForOriginal(h.discord, failed, (message) => message.content.includes('failed'), 'the failure');
+    await h.bot.waitForLog(/"msg":"job failed"/);
+    const lines = h.bot.output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const aboutJobs = lines.filter((line) => typeof line['job'] === 'string');
+    expect(aboutJobs.map((line) => line['msg'])).toEqual(expect.arrayContaining(['job started', 'job delivered', 'job failed']));
+    for (const line of aboutJobs) expect(line, JSON.stringify(line)).toMatchObject({ job: expect.stringMatching(/^\w+$/) as string, server: 'gpu-a' });
+    expect(h.bot.output).not.toContain(BEARER);
+    expect(h.bot.output).not.toContain(h.discord.validToken);
+  });
 });

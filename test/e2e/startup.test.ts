@@ -23,7 +23,7 @@ describe('starting the bot', () => {
     expect(await bot.exited()).toBe(1);
     await rm(dir, { recursive: true, force: true });
     expect(bot.output).toBe([
-      'Configuration problems (see .env.example):',
+      'Configuration problems (see .env.example and README → Settings):',
       '  - DISCORD_TOKEN is missing: create a bot at https://discord.com/developers/applications → your app → Bot → Reset Token, and put it in .env',
       '  - DISCORD_APP_ID is missing: copy the Application ID from the Developer Portal → General Information',
       '',

@@ -61,7 +61,7 @@ describe('JobStore', () => {
   it('creates the database on first start, in WAL mode, at the latest schema', async () => {
     const path = await dbPath();
     const store = new JobStore(path);
-    expect(store.schemaVersion).toBe(3);
+    expect(store.schemaVersion).toBe(4);
     store.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -195,7 +195,7 @@ describe('JobStore', () => {
     store.close();
     const raw = new Database(path);
     raw.exec(`ALTER TABLE jobs DROP COLUMN delivery_target; ALTER TABLE jobs DROP COLUMN delivery_message_id;
-      ALTER TABLE jobs DROP COLUMN parent_job; ALTER TABLE jobs DROP COLUMN parent_image; ALTER TABLE inputs DROP COLUMN mask; ALTER TABLE jobs DROP COLUMN outputs; ALTER TABLE jobs DROP COLUMN delivered; ALTER TABLE jobs DROP COLUMN run_ms; ALTER TABLE jobs DROP COLUMN locale; ALTER TABLE jobs DROP COLUMN guild_locale; DROP INDEX jobs_by_requester_seq;
+      ALTER TABLE jobs DROP COLUMN parent_job; ALTER TABLE jobs DROP COLUMN parent_image; ALTER TABLE inputs DROP COLUMN mask; ALTER TABLE jobs DROP COLUMN outputs; ALTER TABLE jobs DROP COLUMN delivered; ALTER TABLE jobs DROP COLUMN run_ms; ALTER TABLE jobs DROP COLUMN locale; ALTER TABLE jobs DROP COLUMN guild_locale; ALTER TABLE jobs DROP COLUMN spoiler; DROP INDEX jobs_by_requester_seq;
       UPDATE jobs SET state = 'done' WHERE id = 'old'`);
     raw.pragma('user_version = 1');
     raw.close();
@@ -216,6 +216,17 @@ describe('JobStore', () => {
     raw.close();
     expect(store.active().map((entry) => entry.id)).toEqual(['fine']);
     expect(errors).toEqual([expect.stringMatching(/^skipped an unreadable job row/)]);
+  });
+
+  it('keeps a job\'s spoiler across a restart (the channel asked for it when the job was made)', async () => {
+    const path = await dbPath();
+    const store = new JobStore(path);
+    store.insert({ ...job('hidden'), spoiler: true });
+    store.insert(job('shown'));
+    store.close();
+    const again = new JobStore(path);
+    cleanups.push(() => again.close());
+    expect(again.active().map((entry) => [entry.id, entry.spoiler ?? false])).toEqual([['hidden', true], ['shown', false]]);
   });
 
   it('reads back a finished job with the result it was made from', async () => {
