@@ -24,7 +24,7 @@ describe('config.example.yaml and the README', () => {
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
     for (const [key, env] of Object.entries(FILE_KEYS)) {
       const leaf = key.split('.').at(-1) as string;
-      expect(example, key).toMatch(new RegExp(`^#?\\s*${leaf}:.*\\[${env}\\]|\\[${env}\\]\\n#?\\s*${leaf}:`, 'm'));
+      expect(example, key).toMatch(new RegExp(`^\\s*#?\\s*${leaf}:.*\\[${env}\\]|\\[${env}\\]\\n\\s*#?\\s*${leaf}:`, 'm'));
       expect(readme, key).toContain(`\`${key}\``);
       expect(readme, env).toContain(env);
     }
