@@ -98,6 +98,21 @@ describe('npm run render on the real ComfyUI', () => {
     }
   });
 
+  it('template import reads the workflow the real ComfyUI saved in its PNG, and checks it against that server', async () => {
+    const rendered = await render(['--template', 'real-imagine', '--set', 'prompt=a fox from the real server', '--set', 'seed=77']);
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const png = rendered.stdout.trim().split('\n')[0] as string;
+    const saved = join(out, 'imported');
+    const result = await runNpmScript('template', ['import', png, '--name', 'from-real', '--out', saved], { COMFYUI_URL: url }, 60_000);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('from-real: a /imagine template');
+    expect(result.stdout).toContain(`✔ fits ${url}`);
+    const template = JSON.parse(await readFile(join(saved, 'from-real.json'), 'utf8')) as { workflow: Record<string, { class_type: string; inputs: Record<string, unknown> }> };
+    // The API-format prompt ComfyUI wrote into the PNG, with the values this job ran with.
+    expect(template.workflow['10']?.inputs['value']).toBe('a fox from the real server');
+    expect(template.workflow['2']).toMatchObject({ class_type: 'ImageAddNoise', inputs: { seed: 77 } });
+  });
+
   it('doctor says when the data folder cannot be written, and fails', async () => {
     // A path under a plain file: no folder can be made there, even by root.
     const blocker = join(out, 'a-file');
