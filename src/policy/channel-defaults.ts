@@ -15,16 +15,25 @@ export interface Asked {
   aspect?: AspectRatio | undefined;
 }
 
+/** Whether the template takes a parameter, and the range of a whole-number one. */
+export type ParamRange = (param: string) => { min?: number; max?: number; multipleOf?: number } | undefined;
+
 /**
  * Fills what the member left open from the channel's defaults: steps, the size (a ratio, or width × height),
  * and the negative prompt's prefix. What the member gave always wins; a parameter the template does not take
- * is left out. The prefix is not added twice (a job made from a result already has it).
+ * is left out, and a number is brought inside the template's range (the member did not choose it, so must not
+ * be refused for it). The prefix is not added twice (a job made from a result already has it).
  */
-export function applyChannelDefaults(asked: Asked, defaults: ChannelDefaults | undefined, takes: (param: string) => boolean): Asked {
+export function applyChannelDefaults(asked: Asked, defaults: ChannelDefaults | undefined, range: ParamRange): Asked {
   if (!defaults) return asked;
+  const takes = (param: string): boolean => range(param) !== undefined;
+  const fit = (param: string, value: number): number => {
+    const { min = -Infinity, max = Infinity, multipleOf = 1 } = range(param) ?? {};
+    return Math.min(max, Math.max(min, Math.round(value / multipleOf) * multipleOf));
+  };
   const params: Params = { ...asked.params };
   let aspect = asked.aspect;
-  if (defaults.steps !== undefined && params['steps'] === undefined && takes('steps')) params['steps'] = defaults.steps;
+  if (defaults.steps !== undefined && params['steps'] === undefined && takes('steps')) params['steps'] = fit('steps', defaults.steps);
   const prefix = defaults.negative_prefix?.trim();
   if (prefix && takes('negative')) {
     const negative = typeof params['negative'] === 'string' ? params['negative'].trim() : '';
@@ -36,7 +45,7 @@ export function applyChannelDefaults(asked: Asked, defaults: ChannelDefaults | u
     if (ratio) aspect = ratio;
     else {
       const [width, height] = defaults.size.split('x').map(Number);
-      if (width && height) Object.assign(params, { width, height });
+      if (width && height) Object.assign(params, { width: fit('width', width), height: fit('height', height) });
     }
   }
   return aspect ? { params, aspect } : { params };

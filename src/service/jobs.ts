@@ -1,6 +1,6 @@
 import { sizeForRatio, type AspectRatio } from '../comfy/aspect.js';
 import type { ChannelDefaultsMap } from '../config-file.js';
-import { applyChannelDefaults, channelDefaultsFor } from '../policy/channel-defaults.js';
+import { applyChannelDefaults, channelDefaultsFor, type ParamRange } from '../policy/channel-defaults.js';
 import type { ComfyPool, ServerStatus } from '../comfy/pool.js';
 import { imageParamOf } from '../comfy/submit.js';
 import { comboChoices } from '../comfy/template-check.js';
@@ -174,7 +174,7 @@ export class JobService {
   async submit(asked: SubmitRequest): Promise<Job> {
     const channel = channelDefaultsFor(this.deps.channelDefaults?.() ?? {}, asked.requester.channelId, asked.requester.categoryId);
     const template = this.template(asked.kind, asked.template ?? this.channelTemplate(asked.kind, channel?.template));
-    const filled = { ...asked, ...applyChannelDefaults(asked, channel, (param) => param in template.params), spoiler: channel?.spoiler === true };
+    const filled = { ...asked, ...applyChannelDefaults(asked, channel, paramRange(template)), spoiler: channel?.spoiler === true };
     const request = filled.aspect ? { ...filled, params: { ...filled.params, ...sizeOf(template, filled.aspect) } } : filled;
     const release = this.admit(request, template);
     try {
@@ -445,6 +445,15 @@ export class JobService {
     const waiting = this.deps.scheduler.countWaiting((job) => job.requester.id === requester.userId) + this.held.times(memberKey(requester)).length;
     if (waiting >= limit) throw new UserError('input.quota', { limit });
   }
+}
+
+/** Which parameters a template takes, and the range of its whole-number ones (for channel defaults). */
+function paramRange(template: Template): ParamRange {
+  return (param) => {
+    const spec = template.params[param];
+    if (spec === undefined) return undefined;
+    return spec.type === 'int' ? { min: spec.min, max: spec.max, ...(spec.multipleOf ? { multipleOf: spec.multipleOf } : {}) } : {};
+  };
 }
 
 /** Width and height for a ratio, around the template's base size (its declared one, else its default width). */

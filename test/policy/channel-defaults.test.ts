@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyChannelDefaults, channelDefaultsFor } from '../../src/policy/channel-defaults.js';
 
-const takesAll = () => true;
+const takesAll = () => ({});
 
 describe('per-channel defaults', () => {
   it('fill only what the member left open', () => {
@@ -15,7 +15,9 @@ describe('per-channel defaults', () => {
     expect(applyChannelDefaults({ params: { negative: 'blurry, text' } }, { negative_prefix: 'blurry' }, takesAll)).toEqual({ params: { negative: 'blurry, text' } });
     expect(applyChannelDefaults({ params: {} }, { size: '768x512' }, takesAll)).toEqual({ params: { width: 768, height: 512 } });
     expect(applyChannelDefaults({ params: { width: 640 } }, { size: '768x512' }, takesAll)).toEqual({ params: { width: 640 } });
-    expect(applyChannelDefaults({ params: {} }, { steps: 9, negative_prefix: 'x', size: '1:1' }, (param) => param === 'prompt')).toEqual({ params: {} });
+    expect(applyChannelDefaults({ params: {} }, { steps: 9, negative_prefix: 'x', size: '1:1' }, (param) => (param === 'prompt' ? {} : undefined))).toEqual({ params: {} });
+    expect(applyChannelDefaults({ params: {} }, { steps: 120, size: '4096x64' }, () => ({ min: 64, max: 100 }))).toEqual({ params: { steps: 100, width: 100, height: 64 } });
+    expect(applyChannelDefaults({ params: {} }, { size: '1000x700' }, () => ({ min: 64, max: 2048, multipleOf: 64 }))).toEqual({ params: { width: 1024, height: 704 } });
   });
 
   it('take a channel\'s own over its category\'s, key by key', () => {
