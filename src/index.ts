@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     { path: configFilePath(), kind: 'file' },
     ...(config.TEMPLATES_DIR ? [{ path: config.TEMPLATES_DIR, kind: 'folder' as const }] : []),
   ], () => void reload());
-  const admin = new AdminService({ config, templates, pool, scheduler, redact, reload });
+  const admin = new AdminService({ config, templates, pool, scheduler, redact, reload, channels: () => channels, configFile: settings.file });
   bindEvents(client, {
     jobs, admin, messages: messagesFor('en'), logger, redact, now: Date.now,
     // Read on every use, so a reload of config.yaml applies at once.

@@ -12,6 +12,7 @@ import type { Scheduler } from '../jobs/scheduler.js';
 import type { PromptResult } from '../comfy/watcher.js';
 import type { Caller } from '../policy/admin.js';
 import type { ReloadOutcome } from './reload.js';
+import type { ChannelDefaultsMap } from '../config-file.js';
 
 /** Settings that are secrets (or carry them): shown only as set or not. */
 const SECRET_KEYS = new Set(['DISCORD_TOKEN', 'COMFYUI_TOKEN', 'COMFYUI_QUERY_TOKEN', 'COMFYUI_HEADERS']);
@@ -36,6 +37,9 @@ export interface AdminDeps {
   redact: (text: string) => string;
   /** Reads config.yaml, the environment and the templates again; the old ones stay if the new ones are wrong. */
   reload: () => Promise<ReloadOutcome>;
+  /** Per-channel defaults in effect, and the file they came from (shown by /bot settings). */
+  channels?: () => ChannelDefaultsMap;
+  configFile?: string | undefined;
 }
 
 /** A template name from a file name: lowercase letters, digits, - and _, at most 32. */
@@ -94,11 +98,13 @@ export class AdminService {
   settings(caller: Caller): Array<[string, string]> {
     this.mustAdminister(caller);
     const { config, pool, redact } = this.deps;
-    return Object.entries(config).map(([key, value]): [string, string] => {
+    const entries = Object.entries(config).map(([key, value]): [string, string] => {
       if (SECRET_KEYS.has(key)) return [key, value === undefined || (typeof value === 'object' && Object.keys(value).length === 0) ? '(not set)' : '(set, hidden)'];
       if (key === 'COMFYUI_URL') return [key, pool.health().map((server) => server.label).join(', ')];
       return [key, redact(Array.isArray(value) ? value.join(', ') : value === undefined ? '(not set)' : String(value))];
     });
+    const channels = Object.entries(this.deps.channels?.() ?? {}).map(([id, defaults]) => `${id} (${Object.entries(defaults).map(([key, value]) => `${key}=${String(value)}`).join(', ')})`);
+    return [['CONFIG_FILE', this.deps.configFile ?? '(none)'], ['channels', redact(channels.join('; ') || '(none)')], ...entries];
   }
 
   /** /bot reload: what changed, what needs a restart, or why the new settings were refused. */

@@ -60,6 +60,14 @@ describe('config.yaml', () => {
     expect(result.attachments.map((attachment) => attachment.filename).every((name) => name.startsWith('SPOILER_'))).toBe(true);
   });
 
+  it('/bot settings names the file and the channel defaults in effect', async () => {
+    const { token } = h.discord.chatInput('bot', [{ name: 'settings', type: 1, value: undefined }], boss);
+    const content = (await waitForOriginal(h.discord, token, (reply) => reply.content !== '', '/bot settings')).content;
+    expect(content).toContain(`CONFIG_FILE=${file}`);
+    expect(content).toContain('JOBS_PER_HOUR=100');
+    expect(content).toContain(`channels=${channelId} (size=16:9, steps=7, negative_prefix=lowres, spoiler=true)`);
+  });
+
   it('lets what the member gives win over the channel\'s defaults', async () => {
     const { token } = await queueImagine(h.discord, ann, 'a fox', [option('steps', 20), option('negative', 'text')]);
     await waitForOriginal(h.discord, token, (reply) => reply.files.length > 0, 'the result');
