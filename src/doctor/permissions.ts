@@ -8,8 +8,11 @@ export const NEEDED_PERMISSIONS = {
   'Attach Files': PermissionFlagsBits.AttachFiles,
 } as const;
 
-/** The permission integer for the invite link: exactly the needed permissions. */
-export const INVITE_PERMISSIONS = Object.values(NEEDED_PERMISSIONS).reduce((all, bit) => all | bit, 0n);
+/**
+ * The permission integer for the invite link: the needed ones and Read Message History, which lets the bot find a
+ * result it already posted when it restarts mid-upload (without it, that check is skipped).
+ */
+export const INVITE_PERMISSIONS = Object.values(NEEDED_PERMISSIONS).reduce((all, bit) => all | bit, PermissionFlagsBits.ReadMessageHistory);
 
 export interface Role {
   id: string;

@@ -62,7 +62,8 @@ async function checkComfy(config: z.infer<typeof ComfyConfigSchema>, channels: C
       try {
         const stats = await client.systemStats();
         const device = stats.devices[0];
-        say(true, `${client.displayUrl}: ComfyUI ${stats.system.comfyui_version ?? '(version unknown)'}${device ? ` on ${device.name}` : ''}`);
+        const vram = device?.vram_total ? `, ${gib(device.vram_free ?? 0)} of ${gib(device.vram_total)} GiB VRAM free` : '';
+        say(true, `${client.displayUrl}: ComfyUI ${stats.system.comfyui_version ?? '(version unknown)'}${device ? ` on ${device.name}${vram}` : ''}`);
         const previews = previewSupport(stats.system.comfyui_version, stats.system.argv);
         process.stdout.write(previews === 'none'
           ? `! previews: ComfyUI ${stats.system.comfyui_version ?? ''} does not take the bot's per-prompt request (v0.5+ does) and was started without --preview-method; start it with --preview-method auto to show pictures forming\n`
@@ -101,6 +102,10 @@ async function checkComfy(config: z.infer<typeof ComfyConfigSchema>, channels: C
   } catch (error) {
     say(false, (error as Error).message);
   }
+}
+
+function gib(bytes: number): string {
+  return (bytes / 2 ** 30).toFixed(1);
 }
 
 /** The data folder takes files, the job ledger opens (and is migrated, as the bot would), and the disk has room. */

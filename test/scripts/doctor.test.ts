@@ -45,7 +45,7 @@ describe('npm run doctor', () => {
     expect(result.stdout).toContain('✔ the bot is in Fake Guild with View Channel, Send Messages, Embed Links and Attach Files');
     expect(result.stdout).toContain('✔ #general: the bot can post results there');
     expect(result.stdout).toContain(`✔ all ${commands.length} commands are registered in server ${discord.guildId} and current`);
-    expect(result.stdout).toContain(`✔ ${sim.url}: ComfyUI`);
+    expect(result.stdout).toMatch(/^✔ http:\/\/127\.0\.0\.1:\d+: ComfyUI \S+ on .+, [\d.]+ of [\d.]+ GiB VRAM free$/m);
     expect(result.stdout).not.toContain('✘');
     expect(result.code, result.stdout).toBe(0);
   });
@@ -61,7 +61,7 @@ describe('npm run doctor', () => {
     const wrongApp = snowflake();
     const result = await doctor({ DISCORD_APP_ID: wrongApp });
     expect(result.stdout).toContain(`✘ DISCORD_APP_ID is ${wrongApp} but the token belongs to application ${discord.appId} (fakebot); copy the Application ID`);
-    expect(result.stdout).toContain(`✘ the bot is not in server ${discord.guildId}; invite it: https://discord.com/oauth2/authorize?client_id=${discord.appId}&scope=bot+applications.commands&permissions=52224&guild_id=${discord.guildId}`);
+    expect(result.stdout).toContain(`✘ the bot is not in server ${discord.guildId}; invite it: https://discord.com/oauth2/authorize?client_id=${discord.appId}&scope=bot+applications.commands&permissions=117760&guild_id=${discord.guildId}`);
     expect(result.stdout).toContain(`✘ allowed channel ${discord.channelId} is in none of the checked servers, or the bot cannot see it`);
     expect(result.code).toBe(1);
   });
@@ -86,6 +86,28 @@ describe('npm run doctor', () => {
     const result = await doctor();
     expect(result.stdout).toContain('✔ the bot is in Fake Guild with View Channel');
     expect(result.stdout).toContain('✘ in #general the bot lacks Embed Links (a channel permission overwrite takes it away)');
+    expect(result.code).toBe(1);
+  });
+
+  it('says what it could not read when Discord fails part-way, without a false verdict, and still checks the rest', async () => {
+    discord.faults.push({ method: 'GET', path: /\/applications\/@me$/, status: 429, body: { message: 'You are being rate limited.', retry_after: 1, global: false }, times: 1 });
+    discord.faults.push({ method: 'GET', path: /\/members\//, status: 500, times: 1 });
+    const result = await doctor({ DISCORD_APP_ID: snowflake() });
+    expect(result.stdout).toContain('! could not read the token\'s application (Discord answered 429), so DISCORD_APP_ID is not checked; run doctor again later');
+    expect(result.stdout).not.toContain('but the token belongs to application');
+    expect(result.stdout).toContain('✘ could not read the bot\'s roles in Fake Guild (Discord answered 500); run doctor again later');
+    expect(result.stdout).not.toContain('the bot lacks');
+    expect(result.stdout).toContain(`✔ ${sim.url}: ComfyUI`);
+    expect(result.stdout).toMatch(/^✔ the job ledger opens/m);
+    expect(result.code).toBe(1);
+  });
+
+  it('says an allowed "channel" that is a category lets the bot answer nowhere in it', async () => {
+    const category = snowflake();
+    discord.membership.channels = [{ id: category, type: 4, name: 'art' }];
+    const result = await doctor({ ALLOWED_CHANNEL_IDS: `${discord.channelId},${category}` });
+    expect(result.stdout).toContain('✔ #general: the bot can post results there');
+    expect(result.stdout).toContain(`✘ allowed channel ${category} (art) is a category; the bot answers only in channels listed themselves, so list the channels in ALLOWED_CHANNEL_IDS`);
     expect(result.code).toBe(1);
   });
 

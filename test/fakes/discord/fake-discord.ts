@@ -85,6 +85,8 @@ export interface BotMembership {
   roles: Array<{ id: string; permissions: string }>;
   /** Overwrites on the fake channel. */
   overwrites: Overwrite[];
+  /** More channels of the guild (a category, say), as GET /guilds/:id/channels lists them. */
+  channels: Array<{ id: string; type: number; name: string; parent_id?: string }>;
 }
 
 /**
@@ -112,7 +114,7 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
   /** Modals the bot opened (interaction callback type 9), by the interaction token they answered. */
   readonly modals = new Map<string, { custom_id: string; title: string; components: Array<{ components: Array<{ custom_id: string; value?: string; label?: string }> }> }>();
   readonly validToken: string;
-  readonly membership: BotMembership = { inGuild: true, everyonePermissions: '2248473465835073', roles: [], overwrites: [] };
+  readonly membership: BotMembership = { inGuild: true, everyonePermissions: '2248473465835073', roles: [], overwrites: [], channels: [] };
   private readonly served = new Map<string, { bytes: Buffer; contentType: string }>();
   /** A channel per other guild, and per member's DM (`dm:<user id>`), that interactions came from. */
   private readonly placeChannels = new Map<string, string>();
@@ -355,7 +357,12 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
       if (match[1] !== this.guildId || !this.membership.inGuild) return respond(403, { message: 'Missing Access', code: 50001 });
       const rest = match[2] ?? '';
       if (rest === '') return respond(200, this.guildPayload());
-      if (rest === '/channels') return respond(200, this.guildPayload().channels.map((channel) => ({ ...channel, permission_overwrites: this.membership.overwrites })));
+      if (rest === '/channels') {
+        return respond(200, [
+          ...this.guildPayload().channels.map((channel) => ({ ...channel, permission_overwrites: this.membership.overwrites })),
+          ...this.membership.channels.map((channel) => ({ ...channel, guild_id: this.guildId, position: 1, permission_overwrites: [] })),
+        ]);
+      }
       if (rest === `/members/${this.botUser.id}`) {
         return respond(200, { user: userPayload(this.botUser), roles: this.membership.roles.map((role) => role.id), joined_at: '2025-01-01T00:00:00.000Z', deaf: false, mute: false, flags: 0 });
       }
@@ -368,7 +375,9 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
         this.commands.set(scope, stored);
         return respond(200, stored);
       }
-      return respond(200, this.commands.get(scope) ?? []);
+      // As Discord does: localized names and descriptions only when asked for with ?with_localizations=true.
+      const stored = this.commands.get(scope) ?? [];
+      return respond(200, url.searchParams.get('with_localizations') === 'true' ? stored : withoutLocalizations(stored));
     }
     if (method === 'POST' && (match = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path))) {
       const token = match[2] as string;
@@ -491,6 +500,13 @@ export class FakeDiscord extends EventEmitter<{ request: [RecordedRequest]; iden
     this.requests.push(request);
     this.emit('request', request);
   }
+}
+
+/** A command list as GET answers it without ?with_localizations=true: no `*_localizations` fields at any depth. */
+function withoutLocalizations(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutLocalizations);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !key.endsWith('_localizations')).map(([key, inner]) => [key, withoutLocalizations(inner)]));
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
