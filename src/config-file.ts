@@ -51,7 +51,7 @@ export const FILE_KEYS: Readonly<Record<string, string>> = {
 const SECRET_KEYS = new Set(['discord_token', 'token', 'comfyui_token', 'comfyui_query_token', 'comfyui_headers', 'headers', 'discord.token']);
 const GROUPS = new Set(Object.keys(FILE_KEYS).filter((key) => key.includes('.')).map((key) => key.split('.')[0] as string));
 
-const SIZE_PATTERN = new RegExp(`^(?:${ASPECT_RATIOS.join('|')}|\\d{2,4}x\\d{2,4})$`);
+const SIZE_PATTERN = new RegExp(`^(?:${ASPECT_RATIOS.join('|')}|[1-9]\\d{1,3}x[1-9]\\d{1,3})$`);
 
 /** What a channel (or a category, for every channel in it) changes about the jobs asked there. */
 export const ChannelDefaultsSchema = z.strictObject({
@@ -62,7 +62,8 @@ export const ChannelDefaultsSchema = z.strictObject({
   spoiler: z.boolean({ error: 'must be true or false' }).optional(),
 });
 export type ChannelDefaults = z.infer<typeof ChannelDefaultsSchema>;
-const ChannelsSchema = z.record(z.string().regex(/^\d{17,20}$/, 'must be a channel or category id (17–20 digits)'), ChannelDefaultsSchema);
+// A channel whose keys are all commented out is `null` in YAML: no defaults, not a mistake.
+const ChannelsSchema = z.record(z.string().regex(/^\d{17,20}$/, 'must be a channel or category id (17–20 digits)'), z.preprocess((value) => value ?? {}, ChannelDefaultsSchema));
 export type ChannelDefaultsMap = Readonly<Record<string, ChannelDefaults>>;
 
 export interface ConfigFile {
@@ -83,7 +84,15 @@ export function parseConfigFile(text: string, fileName: string): ConfigFileResul
     return { ok: false, problems: doc.errors.map((error) => `${fileName}:${lines.linePos(error.pos[0]).line}: ${error.message.split('\n')[0]}`) };
   }
   const lineOf = (path: readonly string[]): number => lineIn(doc, lines, path);
-  const root = plain(doc.toJS());
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    return { ok: false, problems: [`${fileName}: ${error instanceof Error ? error.message : String(error)}`] };
+  }
+  const duplicates = duplicateChannels(doc);
+  if (duplicates.length > 0) return { ok: false, problems: duplicates.map((id) => `${fileName}:${lineOf(['channels', id])}: channels.${id} is given twice (quoted and not); keep one`) };
+  const root = plain(js);
   if (root === undefined || root === null) return { ok: true, file: { env: {}, channels: {}, origins: new Map() } };
   if (!isRecord(root)) return { ok: false, problems: [`${fileName}:1: the file must be a map of keys (see README → Settings)`] };
   const problems: string[] = [];
@@ -93,6 +102,10 @@ export function parseConfigFile(text: string, fileName: string): ConfigFileResul
     const envKey = FILE_KEYS[key] as string;
     const path = key.split('.');
     const asText = key === 'servers' ? serversText(value) : settingText(value);
+    if (key === 'servers' && asText !== undefined && asText.split(',').some(hasCredentials)) {
+      problems.push(`${fileName}:${lineOf(path)}: servers has a URL with a password or token; those are secrets: list that server in .env as COMFYUI_URL instead (README → Several servers)`);
+      return;
+    }
     if (asText === undefined) {
       problems.push(`${fileName}:${lineOf(path)}: ${key} ${key === 'servers' ? 'must be a list of URLs, or of { url, label }' : 'must be a value or a list of values'}`);
       return;
@@ -189,6 +202,31 @@ function serversText(value: unknown): string | undefined {
     } else return undefined;
   }
   return urls.join(',');
+}
+
+/** A server URL carrying a password or a token: those are secrets, kept in .env (COMFYUI_URL). */
+function hasCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    const own = new URLSearchParams(parsed.hash.slice(1));
+    return parsed.password !== '' || parsed.username !== '' || own.has('token') || own.has('query_token');
+  } catch {
+    return false; // Not a URL: the settings schema says so.
+  }
+}
+
+/** Channel ids written twice, once quoted and once not (YAML sees two different keys; the second would win silently). */
+function duplicateChannels(doc: Document): string[] {
+  const channels = isMap(doc.contents) ? doc.contents.items.find((item) => isScalar(item.key) && item.key.value === 'channels')?.value : undefined;
+  if (!isMap(channels)) return [];
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const item of channels.items) {
+    const id = isScalar(item.key) ? String(item.key.value) : '';
+    if (seen.has(id)) twice.add(id);
+    seen.add(id);
+  }
+  return [...twice];
 }
 
 function withLabel(url: string, label: string): string {

@@ -19,7 +19,7 @@ const HeadersSchema = z.preprocess((text) => {
 
 /** Settings shared by the bot and the command-line tools (render, doctor). */
 const ComfySettings = {
-  COMFYUI_URL: csv('http://127.0.0.1:8188').pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })).min(1)),
+  COMFYUI_URL: csv('http://127.0.0.1:8188').pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })).min(1, 'must list at least one ComfyUI server')),
   COMFYUI_TOKEN: optional(z.string()),
   COMFYUI_QUERY_TOKEN: optional(z.string()),
   COMFYUI_HEADERS: HeadersSchema,
@@ -67,8 +67,8 @@ const BotSettings = {
   COOLDOWN_SECONDS: int(0, 0, 86_400),
   GUILD_JOBS_PER_HOUR: int(0, 0, 1_000_000),
   GUILD_MAX_WAITING: int(0, 0, 100_000),
-  ADMINS_EXEMPT: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
-  ALLOW_DMS: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  ADMINS_EXEMPT: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true').transform((value) => value === 'true'),
+  ALLOW_DMS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((value) => value === 'true'),
   BANNED_WORDS: csv(''),
   SHUTDOWN_GRACE_MS: int(10_000, 0, 120_000),
 };

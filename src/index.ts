@@ -180,10 +180,10 @@ async function main(): Promise<void> {
   });
   // config.yaml, the environment and the templates, read again: what /bot reload and a change to the files do.
   const reread = async (): Promise<Reading> => {
-    const read = readSettings(BotConfigSchema);
+    const read = readSettings(BotConfigSchema, process.env, { keep: settings.file });
     if (!read.ok) return read;
     try {
-      return { ok: true, config: read.config, channels: read.channels, templates: await loadTemplates(templateDirs(config.TEMPLATES_DIR)) };
+      return { ok: true, config: read.config, channels: read.channels, overridden: read.overridden, templates: await loadTemplates(templateDirs(config.TEMPLATES_DIR)) };
     } catch (error) {
       return { ok: false, problems: [(error as Error).message] };
     }

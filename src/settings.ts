@@ -4,6 +4,11 @@ import type { z } from 'zod';
 import { parseConfigFile } from './config-file.js';
 import { parseConfig, type ConfigResult } from './config.js';
 
+export interface ReadOptions {
+  /** The file the running bot was started with: a reload refuses to go on without it. */
+  keep?: string | undefined;
+}
+
 /** config.yaml beside the bot, or CONFIG_FILE. */
 export function configFilePath(env: Record<string, string | undefined> = process.env): string {
   return resolve(env['CONFIG_FILE']?.trim() || 'config.yaml');
@@ -13,9 +18,12 @@ export function configFilePath(env: Record<string, string | undefined> = process
  * The settings from config.yaml (optional, unless CONFIG_FILE names it) and the environment, which wins. Reads the
  * file now, so it is also how a reload re-reads it; never throws, never prints.
  */
-export function readSettings<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined> = process.env): ConfigResult<z.infer<T>> & { file?: string } {
+export function readSettings<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined> = process.env, options: ReadOptions = {}): ConfigResult<z.infer<T>> & { file?: string } {
   const path = configFilePath(env);
   const named = Boolean(env['CONFIG_FILE']?.trim());
+  // A reload must not quietly fall back to every default (access lists included) because the file vanished or was
+  // truncated mid-save: the file the bot started with must still be there, with something in it.
+  if (options.keep && !existsSync(options.keep)) return { ok: false, problems: [`${options.keep} is gone (the bot started with it); put it back, or restart the bot to run without it`] };
   if (!existsSync(path)) {
     if (named) return { ok: false, problems: [`CONFIG_FILE is ${path}, which does not exist; create it or unset CONFIG_FILE`] };
     return parseConfig(schema, env);
@@ -26,6 +34,7 @@ export function readSettings<T extends z.ZodObject>(schema: T, env: Record<strin
   } catch (error) {
     return { ok: false, problems: [`could not read ${path}: ${(error as Error).message}`] };
   }
+  if (options.keep && text.trim() === '') return { ok: false, problems: [`${path} is empty; to go back to every default on purpose, leave a comment line in it (# defaults)`] };
   const parsed = parseConfigFile(text, path);
   if (!parsed.ok) return parsed;
   return { ...parseConfig(schema, env, { name: path, parsed: parsed.file }), file: path };

@@ -79,6 +79,19 @@ describe('config.yaml', () => {
     expect(!values.ok && values.problems).toEqual(['config.yaml:2: limits.jobs_per_hour must be at least 0']);
   });
 
+  it('refuses credentials in a server URL, a channel written twice, and an alias bomb; takes a channel with every key commented out', () => {
+    const credentials = read('servers:\n  - http://admin:hunter2@127.0.0.1:8188\n');
+    expect(!credentials.ok && credentials.problems).toEqual(['config.yaml:1: servers has a URL with a password or token; those are secrets: list that server in .env as COMFYUI_URL instead (README → Several servers)']);
+    expect(read('servers:\n  - url: https://gpu.example#token=abcdef\n    label: x\n').ok).toBe(false);
+    const twice = read('channels:\n  323456789012345678:\n    steps: 4\n  "323456789012345678":\n    steps: 9\n');
+    expect(!twice.ok && twice.problems).toEqual(['config.yaml:2: channels.323456789012345678 is given twice (quoted and not); keep one']);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 12 }, (_, index) => `b${index}: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]`)].join('\n');
+    const exploded = parseConfigFile(bomb, 'config.yaml');
+    expect(!exploded.ok && exploded.problems[0]).toMatch(/^config\.yaml: .*alias/i);
+    const commented = read('channels:\n  323456789012345678:\n#    steps: 4\n');
+    expect(commented.ok && commented.channels).toEqual({ '323456789012345678': {} });
+  });
+
   it('says where the YAML itself is broken', () => {
     const result = parseConfigFile('limits:\n  jobs_per_hour: [1, 2\nbanned_words: x\n', 'config.yaml');
     expect(result.ok).toBe(false);

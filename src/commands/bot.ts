@@ -40,6 +40,7 @@ export const bot = {
           : [
             outcome.changed.length > 0 ? say('bot.reloaded', { changed: outcome.changed.join(', ') }) : say('bot.reloadUnchanged'),
             ...(outcome.restartNeeded.length > 0 ? [say('bot.reloadRestart', { settings: outcome.restartNeeded.join(', ') })] : []),
+            ...(outcome.overridden.length > 0 ? [say('bot.reloadOverridden', { settings: outcome.overridden.join(', ') })] : []),
           ].join('\n');
         await interaction.editReply({ content: clip(content), allowedMentions: { parse: [] } });
         return;

@@ -185,7 +185,8 @@ export class Delivery {
   preview(job: Job, image: Buffer, format: 'jpeg' | 'png'): void {
     const editor = this.editors.get(job.id);
     if (!editor || job.state !== 'running' || !this.tokenAlive(job)) return;
-    this.previews.set(job.id, { name: `preview.${format === 'png' ? 'png' : 'jpg'}`, contentType: `image/${format}`, bytes: image });
+    // A spoiler channel hides the picture forming as well as the result.
+    this.previews.set(job.id, { name: `${job.spoiler ? 'SPOILER_' : ''}preview.${format === 'png' ? 'png' : 'jpg'}`, contentType: `image/${format}`, bytes: image });
     editor.touch();
   }
 

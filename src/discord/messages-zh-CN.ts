@@ -130,6 +130,7 @@ export const zhCN: Readonly<Record<BaseMessageId, string>> = {
   'bot.reloaded': '已重新读取 config.yaml 和模板。现已生效：{changed}。',
   'bot.reloadUnchanged': '已重新读取 config.yaml 和模板：没有变化。',
   'bot.reloadRestart': '已更改，但需重启后才生效：{settings}。',
+  'bot.reloadOverridden': '这些设置由环境变量（或 .env）给出，优先于 config.yaml：{settings}。',
   'bot.reloadFailed': '新设置被拒绝，仍在使用旧设置。请修正以下问题后再次重新加载：\n{problems}',
   'bot.importFits': '这里有服务器可以运行它。',
   'bot.importSaved': '已保存 `{name}`，现在就可以使用。',

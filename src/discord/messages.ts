@@ -133,6 +133,7 @@ export const en = {
   'bot.reloaded': 'Reloaded config.yaml and the templates. Now in use: {changed}.',
   'bot.reloadUnchanged': 'Reloaded config.yaml and the templates: nothing changed.',
   'bot.reloadRestart': 'Changed, but used only after a restart: {settings}.',
+  'bot.reloadOverridden': 'Set in the environment (or .env), which wins over config.yaml: {settings}.',
   'bot.reloadFailed': 'The new settings were refused; the old ones are still in use. Fix this and reload again:\n{problems}',
   'bot.noTemplatesDir': 'Set TEMPLATES_DIR (a folder the bot may write) to add templates from Discord.',
   'bot.importFailed': 'That workflow cannot become a template: {reason}',

@@ -37,7 +37,9 @@ export function applyChannelDefaults(asked: Asked, defaults: ChannelDefaults | u
   const prefix = defaults.negative_prefix?.trim();
   if (prefix && takes('negative')) {
     const negative = typeof params['negative'] === 'string' ? params['negative'].trim() : '';
-    if (!negative.startsWith(prefix)) params['negative'] = negative ? `${prefix}, ${negative}` : prefix;
+    // Already there when a job made from a result carries its parent's negative ("prefix" or "prefix, …").
+    const has = negative.toLowerCase() === prefix.toLowerCase() || negative.toLowerCase().startsWith(`${prefix.toLowerCase()},`);
+    if (!has) params['negative'] = negative ? `${prefix}, ${negative}` : prefix;
   }
   const sizeGiven = aspect !== undefined || params['width'] !== undefined || params['height'] !== undefined;
   if (defaults.size && !sizeGiven && takes('width') && takes('height')) {

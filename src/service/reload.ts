@@ -14,10 +14,13 @@ export const RESTART_ONLY: ReadonlySet<keyof BotConfig> = new Set<keyof BotConfi
 ]);
 
 /** What a read of config.yaml, the environment and the templates gave. */
-export type Reading = { ok: true; config: BotConfig; channels: ChannelDefaultsMap; templates: Map<string, Template> } | { ok: false; problems: string[] };
+export type Reading =
+  | { ok: true; config: BotConfig; channels: ChannelDefaultsMap; templates: Map<string, Template>; overridden?: string[] }
+  | { ok: false; problems: string[] };
 
+/** `overridden`: keys config.yaml sets that the environment overrides (an edit to them in the file changes nothing). */
 export type ReloadOutcome =
-  | { ok: true; changed: string[]; restartNeeded: string[] }
+  | { ok: true; changed: string[]; restartNeeded: string[]; overridden: string[] }
   | { ok: false; problems: string[] };
 
 /** A channel default naming a template that does not exist would only fail later, on a member's job: refuse it now. */
@@ -39,7 +42,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * everything as it was. Reloads run one at a time.
  */
 export class LiveConfig {
-  private last: Promise<ReloadOutcome> = Promise.resolve({ ok: true, changed: [], restartNeeded: [] });
+  private last: Promise<ReloadOutcome> = Promise.resolve({ ok: true, changed: [], restartNeeded: [], overridden: [] });
 
   constructor(
     readonly config: BotConfig,
@@ -88,7 +91,7 @@ export class LiveConfig {
       for (const [name, template] of reading.templates) this.templates.set(name, template);
       changed.push('templates');
     }
-    const outcome = { ok: true as const, changed, restartNeeded };
+    const outcome = { ok: true as const, changed, restartNeeded, overridden: reading.overridden ?? [] };
     this.applied(outcome);
     return outcome;
   }

@@ -20,10 +20,13 @@ beforeAll(async () => {
   templatesDir = join(dir, 'templates');
   await mkdir(templatesDir);
   h = await startHarness({
+    // Long enough runs for live previews, which a spoiler channel must hide too.
+    sim: { runMs: 1_500, steps: 10, perPromptPreviews: true },
     envFrom: (discord) => {
       channelId = discord.channelId;
       writeFileSync(file, `# the admin's file\nlimits:\n  jobs_per_hour: 100\n${channelSection()}`);
-      return { CONFIG_FILE: file, TEMPLATES_DIR: templatesDir };
+      // The environment wins over the file: an admin's old .env line, say.
+      return { CONFIG_FILE: file, TEMPLATES_DIR: templatesDir, GUILD_MAX_WAITING: '0' };
     },
   });
 });
@@ -58,6 +61,9 @@ describe('config.yaml', () => {
     expect([prompt['5']?.inputs['width'], prompt['5']?.inputs['height']]).toEqual([1344, 768]);
     expect(prompt['7']?.inputs['text']).toBe('lowres');
     expect(result.attachments.map((attachment) => attachment.filename).every((name) => name.startsWith('SPOILER_'))).toBe(true);
+    const uploaded = h.discord.requests.filter((request) => request.path.includes(token)).flatMap((request) => request.files.map((each) => each.filename));
+    expect(uploaded).toContain('SPOILER_preview.jpg');
+    expect(uploaded.every((name) => name.startsWith('SPOILER_'))).toBe(true);
   });
 
   it('/bot settings names the file and the channel defaults in effect', async () => {
@@ -87,14 +93,27 @@ describe('config.yaml', () => {
     expect(await reloadCommand()).toBe(`The new settings were refused; the old ones are still in use. Fix this and reload again:\n• ${file}:2: limits.jobs_per_hour must be at least 0`);
   });
 
+  it('keeps the old settings when the file disappears or is emptied, instead of opening everything up to defaults', async () => {
+    await rm(file);
+    await h.bot.waitForLog(/is gone \(the bot started with it\)/, 10_000);
+    expect(await refusal('a red dragon')).toContain('does not allow ("dragon")');
+    await writeFile(file, '');
+    expect(await reloadCommand()).toBe(`The new settings were refused; the old ones are still in use. Fix this and reload again:\n• ${file} is empty; to go back to every default on purpose, leave a comment line in it (# defaults)`);
+    expect(await refusal('a red dragon')).toContain('does not allow ("dragon")');
+  });
+
   it('new templates join at once, and /bot reload names settings that need a restart', async () => {
-    await writeFile(file, `comfyui:\n  timeout_ms: 12345\n${channelSection()}`);
+    await writeFile(file, `comfyui:\n  timeout_ms: 12345\nlimits:\n  guild_max_waiting: 50\n${channelSection()}`);
     const extra = JSON.parse(await readFile(new URL('../../workflows/upscale-latent.json', import.meta.url), 'utf8')) as Record<string, unknown>;
     await writeFile(join(templatesDir, 'extra.json'), JSON.stringify({ ...extra, name: 'extra' }));
     // The watcher reloads on its own; /bot reload after it finds nothing new but still names what waits for a restart.
     await h.bot.waitForLog(/"changed":\[[^\]]*"templates"\]/, 10_000);
     expect(await refusal('a red dragon')).not.toContain('does not allow');
-    expect(await reloadCommand()).toBe('Reloaded config.yaml and the templates: nothing changed.\nChanged, but used only after a restart: COMFYUI_TIMEOUT_MS.');
+    expect(await reloadCommand()).toBe([
+      'Reloaded config.yaml and the templates: nothing changed.',
+      'Changed, but used only after a restart: COMFYUI_TIMEOUT_MS.',
+      'Set in the environment (or .env), which wins over config.yaml: limits.guild_max_waiting (GUILD_MAX_WAITING).',
+    ].join('\n'));
     const { token } = h.discord.chatInput('bot', [{ name: 'templates', type: 1, value: undefined }], boss);
     expect((await waitForOriginal(h.discord, token, (reply) => reply.content !== '', '/bot templates')).content).toContain('✔ `extra` (/upscale)');
   });

@@ -13,6 +13,8 @@ describe('per-channel defaults', () => {
 
   it('do not add the negative prefix twice, take WIDTHxHEIGHT, and leave out what the template does not take', () => {
     expect(applyChannelDefaults({ params: { negative: 'blurry, text' } }, { negative_prefix: 'blurry' }, takesAll)).toEqual({ params: { negative: 'blurry, text' } });
+    expect(applyChannelDefaults({ params: { negative: 'Blurry' } }, { negative_prefix: 'blurry' }, takesAll)).toEqual({ params: { negative: 'Blurry' } });
+    expect(applyChannelDefaults({ params: { negative: 'lowres' } }, { negative_prefix: 'low' }, takesAll)).toEqual({ params: { negative: 'low, lowres' } });
     expect(applyChannelDefaults({ params: {} }, { size: '768x512' }, takesAll)).toEqual({ params: { width: 768, height: 512 } });
     expect(applyChannelDefaults({ params: { width: 640 } }, { size: '768x512' }, takesAll)).toEqual({ params: { width: 640 } });
     expect(applyChannelDefaults({ params: {} }, { steps: 9, negative_prefix: 'x', size: '1:1' }, (param) => (param === 'prompt' ? {} : undefined))).toEqual({ params: {} });

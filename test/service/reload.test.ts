@@ -14,7 +14,7 @@ describe('a reload', () => {
     const templates = templatesOf('txt2img');
     let next: Reading = { ok: true, config: base({ BANNED_WORDS: 'dragon,fox', COMFYUI_URL: 'http://other:8188' }), channels: { '323456789012345678': { steps: 4 } }, templates: templatesOf('txt2img', 'mine') };
     const live = new LiveConfig(config, channels, templates, async () => next);
-    expect(await live.reload()).toEqual({ ok: true, changed: ['ADMIN_ROLE_ID', 'BANNED_WORDS', 'channels', 'templates'], restartNeeded: ['COMFYUI_URL'] });
+    expect(await live.reload()).toEqual({ ok: true, changed: ['ADMIN_ROLE_ID', 'BANNED_WORDS', 'channels', 'templates'], restartNeeded: ['COMFYUI_URL'], overridden: [] });
     expect(config.BANNED_WORDS).toEqual(['dragon', 'fox']);
     expect(config.ADMIN_ROLE_ID).toBeUndefined();
     expect(config.COMFYUI_URL).toEqual(['http://127.0.0.1:8188']);
