@@ -110,6 +110,11 @@ export function parseConfigFile(text: string, fileName: string): ConfigFileResul
       problems.push(`${fileName}:${lineOf(path)}: ${key} ${key === 'servers' ? 'must be a list of URLs, or of { url, label }' : 'must be a value or a list of values'}`);
       return;
     }
+    // Lists reach the settings comma-separated (as in the environment): an item with a comma would become two.
+    if (Array.isArray(value) && key !== 'servers' && value.some((item) => typeof item === 'string' && item.includes(','))) {
+      problems.push(`${fileName}:${lineOf(path)}: ${key} has an item with a comma; make each its own list entry`);
+      return;
+    }
     env[envKey] = asText;
     origins.set(envKey, { key, line: lineOf(path) });
   };

@@ -24,7 +24,7 @@ import { fetchAttachment, fetchInputImage } from './discord/input-image.js';
 import { loadEnvFile } from './env.js';
 import { bindEvents } from './events/index.js';
 import { join } from 'node:path';
-import { JOB_KINDS, type Job, type JobKind, type JobState } from './jobs/job.js';
+import { FINAL_STATES, JOB_KINDS, type Job, type JobKind, type JobState } from './jobs/job.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './jobs/instance-lock.js';
 import { JobStore } from './jobs/store.js';
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     if (outcome.restartNeeded.length > 0) logger.warn({ settings: outcome.restartNeeded }, 'these settings changed but take effect only after a restart');
     defaultsDeps.configured = configuredDefaults(config);
     void chooseDefaults(defaultsDeps, false);
-  });
+  }, (template) => scheduler.jobsWhere((job) => job.template === template && !FINAL_STATES.has(job.state)).length > 0);
   const reload = async () => {
     const outcome = await live.reload();
     if (!outcome.ok) logger.error({ problems: outcome.problems }, 'the new settings were refused; the old ones are kept');

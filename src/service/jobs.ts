@@ -147,9 +147,13 @@ export class JobService {
     this.queueAsks = new RateLimiter({ burst: 3, perSecond: 0.2, now: deps.now });
   }
 
-  /** The channel's default template when it makes this kind of job (a /img2vid template says nothing about /imagine). */
+  /**
+   * The channel's default template when it makes this kind of job (a /img2vid template says nothing about /imagine)
+   * and some server can run it; otherwise the command's default, as for a configured default that cannot run.
+   */
   private channelTemplate(kind: JobKind, name: string | undefined): string | undefined {
-    return name !== undefined && this.deps.templates.get(name)?.command === kind ? name : undefined;
+    const template = name === undefined ? undefined : this.deps.templates.get(name);
+    return template?.command === kind && this.deps.pool.fitness(template) !== 'unfit' ? name : undefined;
   }
 
   /** A template of this command that some server can run; otherwise a sentence saying what is missing. */

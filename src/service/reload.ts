@@ -50,6 +50,8 @@ export class LiveConfig {
     readonly templates: Map<string, Template>,
     private readonly read: () => Promise<Reading>,
     private readonly applied: (outcome: Extract<ReloadOutcome, { ok: true }>) => void = () => {},
+    /** Whether unfinished jobs use a template: one removed from the files stays until they are done. */
+    private readonly inUse: (template: string) => boolean = () => false,
   ) {}
 
   reload(): Promise<ReloadOutcome> {
@@ -87,8 +89,10 @@ export class LiveConfig {
     const templatesBefore = JSON.stringify([...this.templates.values()].map(({ source: _, ...template }) => template));
     const templatesAfter = JSON.stringify([...reading.templates.values()].map(({ source: _, ...template }) => template));
     if (templatesBefore !== templatesAfter) {
+      const kept = [...this.templates.values()].filter((template) => !reading.templates.has(template.name) && this.inUse(template.name));
       this.templates.clear();
       for (const [name, template] of reading.templates) this.templates.set(name, template);
+      for (const template of kept) this.templates.set(template.name, template);
       changed.push('templates');
     }
     const outcome = { ok: true as const, changed, restartNeeded, overridden: reading.overridden ?? [] };

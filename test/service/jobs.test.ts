@@ -14,7 +14,9 @@ const idle: JobRunner<PromptResult> = {
   isServerError: () => false, mayBeQueued: () => undefined, mayHaveArrived: () => false, isLost: () => false,
 };
 
-async function service(settings: Partial<ConstructorParameters<typeof JobService>[0]['settings']> = {}, now = () => 1_000_000) {
+type Deps = ConstructorParameters<typeof JobService>[0];
+
+async function service(settings: Partial<Deps['settings']> = {}, now = () => 1_000_000, extra: Partial<Deps> = {}, unfit: readonly string[] = ['img2vid']) {
   const templates = await loadTemplates(templateDirs(undefined));
   const scheduler = new Scheduler<PromptResult>(idle, { submitsPerMinute: 1000, maxWaitingPerUser: 5, now });
   const announced: Array<{ job: Job; position: number }> = [];
@@ -22,10 +24,11 @@ async function service(settings: Partial<ConstructorParameters<typeof JobService
   const jobs = new JobService({
     settings: { BANNED_WORDS: ['gore'], ADMINS_EXEMPT: true, JOBS_PER_HOUR: 30, COOLDOWN_SECONDS: 0, GUILD_JOBS_PER_HOUR: 0, GUILD_MAX_WAITING: 0, MAX_WAITING_PER_USER: 5, ...settings },
     templates, scheduler, now, shuttingDown: () => false, defaults: { imagine: 'txt2img', img2vid: 'img2vid', img2img: 'img2img', upscale: 'upscale-latent', inpaint: 'inpaint' },
-    pool: { fitness: (template: Template) => (template.name === 'img2vid' ? 'unfit' : 'fits'), describeMissing: () => ['node type VHS_VideoCombine is not installed'], refreshStale: async () => undefined, comboValues: async (type: string) => (type === 'KSampler' ? ['euler', 'dpmpp_2m'] : []), anyUp: true,
+    pool: { fitness: (template: Template) => (unfit.includes(template.name) ? 'unfit' : 'fits'), describeMissing: () => ['node type VHS_VideoCombine is not installed'], refreshStale: async () => undefined, comboValues: async (type: string) => (type === 'KSampler' ? ['euler', 'dpmpp_2m'] : []), anyUp: true,
       size: 1, labelOf: (name: string | undefined) => name ?? '', queueRemaining: async () => 2, status: async () => [], names: [] },
     store: { recentByRequester: () => starts, recentByGuild: () => [], recentInDms: () => [], get: () => undefined, latestOf: () => [] }, keepDays: 30,
     announce: (job, position) => void announced.push({ job, position }),
+    ...extra,
   });
   return { jobs, scheduler, announced, starts };
 }
@@ -46,6 +49,19 @@ describe('JobService (no Discord)', () => {
     expect(order).toEqual(['answered', 'queued']);
     expect(job).toMatchObject({ template: 'txt2img', state: 'waiting', requester: { id: 'ann' }, origin: { guildId: 'g', interactionToken: 't' } });
     expect(announced.map((entry) => entry.position)).toEqual([1]);
+  });
+
+  it('takes a channel\'s (or its category\'s) defaults: its template when it makes this kind of job and can run, spoiler, steps', async () => {
+    const channelDefaults = () => ({ c: { template: 'img2vid-core', steps: 9, spoiler: true }, cat: { template: 'upscale-model' } });
+    const { jobs } = await service({}, () => 1_000_000, { channelDefaults }, ['img2vid', 'upscale-model']);
+    const picture = await jobs.submit(request());
+    expect(picture).toMatchObject({ template: 'txt2img', params: { steps: 9 }, spoiler: true });
+    const video = await jobs.submit(request({ kind: 'img2vid', params: {}, requester: { ...ann, userId: 'bob' } }));
+    expect(video.template).toBe('img2vid-core');
+    // The category's template cannot run on any server: the command's default is taken instead of refusing.
+    const upscale = await jobs.submit(request({ kind: 'upscale', params: {}, requester: { ...ann, userId: 'cy', channelId: 'other', categoryId: 'cat' } }));
+    expect(upscale).toMatchObject({ template: 'upscale-latent' });
+    expect(upscale.spoiler).toBeUndefined();
   });
 
   it('refuses in plain sentences, before anything is queued or answered publicly', async () => {

@@ -34,4 +34,15 @@ describe('a reload', () => {
     expect(channels).toEqual({ '323456789012345678': { steps: 4 } });
     expect(config.JOBS_PER_HOUR).toBe(30);
   });
+
+  it('keeps a template removed from the files while unfinished jobs use it, and drops it once they are done', async () => {
+    const templates = templatesOf('txt2img', 'old');
+    let busy = true;
+    const live = new LiveConfig(base(), {}, templates, async () => ({ ok: true, config: base(), channels: {}, templates: templatesOf('txt2img') }), () => {}, (name) => busy && name === 'old');
+    await live.reload();
+    expect([...templates.keys()].sort()).toEqual(['old', 'txt2img']);
+    busy = false;
+    await live.reload();
+    expect([...templates.keys()]).toEqual(['txt2img']);
+  });
 });
