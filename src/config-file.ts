@@ -92,7 +92,12 @@ export function parseConfigFile(text: string, fileName: string): ConfigFileResul
   }
   const duplicates = duplicateChannels(doc);
   if (duplicates.length > 0) return { ok: false, problems: duplicates.map((id) => `${fileName}:${lineOf(['channels', id])}: channels.${id} is given twice (quoted and not); keep one`) };
-  const root = plain(js);
+  let root: unknown;
+  try {
+    root = plain(js, new Set());
+  } catch (error) {
+    return { ok: false, problems: [`${fileName}: ${error instanceof Error ? error.message : String(error)}`] };
+  }
   if (root === undefined || root === null) return { ok: true, file: { env: {}, channels: {}, origins: new Map() } };
   if (!isRecord(root)) return { ok: false, problems: [`${fileName}:1: the file must be a map of keys (see README → Settings)`] };
   const problems: string[] = [];
@@ -168,12 +173,18 @@ function lineIn(doc: Document, lines: LineCounter, path: readonly string[]): num
   return line;
 }
 
-/** YAML integers come as BigInt (so 18-digit ids stay exact): ids become text, small numbers numbers. */
-function plain(value: unknown): unknown {
+/**
+ * YAML integers come as BigInt (so 18-digit ids stay exact): ids become text, small numbers numbers. A value that
+ * contains itself (an alias inside its own anchor: `a: &x [*x]`) is refused rather than followed forever.
+ */
+function plain(value: unknown, path: Set<unknown>): unknown {
   if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
-  if (Array.isArray(value)) return value.map(plain);
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)]));
-  return value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (path.has(value)) throw new Error('a value refers to itself (an alias inside its own anchor); write it out instead');
+  path.add(value);
+  const result = Array.isArray(value) ? value.map((item) => plain(item, path)) : Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner, path)]));
+  path.delete(value);
+  return result;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -198,6 +209,9 @@ function serversText(value: unknown): string | undefined {
   const list = Array.isArray(value) ? value : [value];
   const urls: string[] = [];
   for (const entry of list) {
+    // One URL per entry: a comma would make two servers of it.
+    if (typeof entry === 'string' && entry.includes(',')) return undefined;
+    if (isRecord(entry) && typeof entry['url'] === 'string' && entry['url'].includes(',')) return undefined;
     if (typeof entry === 'string') urls.push(entry);
     else if (isRecord(entry) && typeof entry['url'] === 'string' && Object.keys(entry).every((key) => key === 'url' || key === 'label')) {
       const label = entry['label'];

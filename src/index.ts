@@ -132,7 +132,9 @@ async function main(): Promise<void> {
   } catch (error) {
     fatal(`Could not open the job database: ${(error as Error).message}`);
   }
-  const runner = new ComfyRunner(pool, templates, store, {
+  // Templates a reload removed while jobs still used them: the runner finds them here, new jobs never do.
+  const retired = new Map<string, Template>();
+  const runner = new ComfyRunner(pool, { get: (name) => templates.get(name) ?? retired.get(name) }, store, {
     moveAfterMs: config.COMFYUI_MOVE_AFTER_MS,
     ...(config.PREVIEWS ? {
       previewMethod: config.PREVIEW_METHOD,
@@ -178,10 +180,14 @@ async function main(): Promise<void> {
       ? messagesFor(job.locale).say('queue.paused', { id: job.id, position })
       : queuedText(messagesFor(job.locale), job.id, position, comfyDown, etaOf({ scheduler, estimates, pool }, job))),
   });
+  // The file the running settings came from (a reload may not silently drop it), and the one a reload is applying.
+  let configFile = settings.read;
+  let pendingFile: typeof configFile;
   // config.yaml, the environment and the templates, read again: what /bot reload and a change to the files do.
   const reread = async (): Promise<Reading> => {
-    const read = readSettings(BotConfigSchema, process.env, { keep: settings.file });
+    const read = readSettings(BotConfigSchema, process.env, { keep: configFile });
     if (!read.ok) return read;
+    pendingFile = read.read;
     try {
       return { ok: true, config: read.config, channels: read.channels, overridden: read.overridden, templates: await loadTemplates(templateDirs(config.TEMPLATES_DIR)) };
     } catch (error) {
@@ -191,9 +197,10 @@ async function main(): Promise<void> {
   const live = new LiveConfig(config, channels, templates, reread, (outcome) => {
     if (outcome.changed.length > 0) logger.info({ changed: outcome.changed }, 'settings reloaded');
     if (outcome.restartNeeded.length > 0) logger.warn({ settings: outcome.restartNeeded }, 'these settings changed but take effect only after a restart');
+    configFile = pendingFile;
     defaultsDeps.configured = configuredDefaults(config);
     void chooseDefaults(defaultsDeps, false);
-  }, (template) => scheduler.jobsWhere((job) => job.template === template && !FINAL_STATES.has(job.state)).length > 0);
+  }, (template) => scheduler.jobsWhere((job) => job.template === template && !FINAL_STATES.has(job.state)).length > 0, retired);
   const reload = async () => {
     const outcome = await live.reload();
     if (!outcome.ok) logger.error({ problems: outcome.problems }, 'the new settings were refused; the old ones are kept');
@@ -203,7 +210,7 @@ async function main(): Promise<void> {
     { path: configFilePath(), kind: 'file' },
     ...(config.TEMPLATES_DIR ? [{ path: config.TEMPLATES_DIR, kind: 'folder' as const }] : []),
   ], () => void reload());
-  const admin = new AdminService({ config, templates, pool, scheduler, redact, reload, channels: () => channels, configFile: settings.file });
+  const admin = new AdminService({ config, templates, pool, scheduler, redact, reload, channels: () => channels, configFile: () => configFile?.path });
   bindEvents(client, {
     jobs, admin, messages: messagesFor('en'), logger, redact, now: Date.now,
     // Read on every use, so a reload of config.yaml applies at once.

@@ -4,9 +4,15 @@ import type { z } from 'zod';
 import { parseConfigFile } from './config-file.js';
 import { parseConfig, type ConfigResult } from './config.js';
 
+/** The config file the running settings came from, and whether it had anything in it. */
+export interface FileRead {
+  path: string;
+  hadContent: boolean;
+}
+
 export interface ReadOptions {
-  /** The file the running bot was started with: a reload refuses to go on without it. */
-  keep?: string | undefined;
+  /** The file the running settings came from: a reload refuses to go on without it, or with it emptied. */
+  keep?: FileRead | undefined;
 }
 
 /** config.yaml beside the bot, or CONFIG_FILE. */
@@ -18,12 +24,12 @@ export function configFilePath(env: Record<string, string | undefined> = process
  * The settings from config.yaml (optional, unless CONFIG_FILE names it) and the environment, which wins. Reads the
  * file now, so it is also how a reload re-reads it; never throws, never prints.
  */
-export function readSettings<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined> = process.env, options: ReadOptions = {}): ConfigResult<z.infer<T>> & { file?: string } {
+export function readSettings<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined> = process.env, options: ReadOptions = {}): ConfigResult<z.infer<T>> & { file?: string; read?: FileRead } {
   const path = configFilePath(env);
   const named = Boolean(env['CONFIG_FILE']?.trim());
   // A reload must not quietly fall back to every default (access lists included) because the file vanished or was
   // truncated mid-save: the file the bot started with must still be there, with something in it.
-  if (options.keep && !existsSync(options.keep)) return { ok: false, problems: [`${options.keep} is gone (the bot started with it); put it back, or restart the bot to run without it`] };
+  if (options.keep && !existsSync(options.keep.path)) return { ok: false, problems: [`${options.keep.path} is gone (the running settings came from it); put it back, or restart the bot to run without it`] };
   if (!existsSync(path)) {
     if (named) return { ok: false, problems: [`CONFIG_FILE is ${path}, which does not exist; create it or unset CONFIG_FILE`] };
     return parseConfig(schema, env);
@@ -34,10 +40,13 @@ export function readSettings<T extends z.ZodObject>(schema: T, env: Record<strin
   } catch (error) {
     return { ok: false, problems: [`could not read ${path}: ${(error as Error).message}`] };
   }
-  if (options.keep && text.trim() === '') return { ok: false, problems: [`${path} is empty; to go back to every default on purpose, leave a comment line in it (# defaults)`] };
+  const hadContent = text.trim() !== '';
+  if (options.keep?.hadContent && options.keep.path === path && !hadContent) {
+    return { ok: false, problems: [`${path} is empty; to go back to every default on purpose, leave a comment line in it (# defaults)`] };
+  }
   const parsed = parseConfigFile(text, path);
   if (!parsed.ok) return parsed;
-  return { ...parseConfig(schema, env, { name: path, parsed: parsed.file }), file: path };
+  return { ...parseConfig(schema, env, { name: path, parsed: parsed.file }), file: path, read: { path, hadContent } };
 }
 
 /** Reads the settings or exits 1 with every problem in one list: never a stack trace. */

@@ -88,6 +88,11 @@ describe('config.yaml', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 12 }, (_, index) => `b${index}: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]`)].join('\n');
     const exploded = parseConfigFile(bomb, 'config.yaml');
     expect(!exploded.ok && exploded.problems[0]).toMatch(/^config\.yaml: .*alias/i);
+    for (const looped of ['banned_words: &a [*a]\n', 'channels: &c {"323456789012345678": *c}\n']) {
+      const result = parseConfigFile(looped, 'config.yaml');
+      expect(!result.ok && result.problems).toEqual(['config.yaml: a value refers to itself (an alias inside its own anchor); write it out instead']);
+    }
+    expect(read('servers: ["http://a:8188,http://b:8188"]\n').ok).toBe(false);
     const comma = read('banned_words: ["red, fox", dragon]\n');
     expect(!comma.ok && comma.problems).toEqual(['config.yaml:1: banned_words has an item with a comma; make each its own list entry']);
     const commented = read('channels:\n  323456789012345678:\n#    steps: 4\n');

@@ -66,7 +66,8 @@ export class ComfyRunner implements JobRunner<PromptResult> {
 
   constructor(
     private readonly pool: ComfyPool,
-    private readonly templates: ReadonlyMap<string, Template>,
+    /** Templates by name: the current ones, and any a reload removed while jobs still used them. */
+    private readonly templates: Pick<ReadonlyMap<string, Template>, 'get'>,
     private readonly inputs: InputSource,
     private readonly options: RunnerOptions = {},
   ) {

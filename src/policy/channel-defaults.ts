@@ -29,12 +29,15 @@ export function applyChannelDefaults(asked: Asked, defaults: ChannelDefaults | u
   const takes = (param: string): boolean => range(param) !== undefined;
   const fit = (param: string, value: number): number => {
     const { min = -Infinity, max = Infinity, multipleOf = 1 } = range(param) ?? {};
-    return Math.min(max, Math.max(min, Math.round(value / multipleOf) * multipleOf));
+    // The nearest multiple inside the range (its ends need not be multiples themselves).
+    const low = Math.ceil(min / multipleOf) * multipleOf;
+    const high = Math.floor(max / multipleOf) * multipleOf;
+    return Math.min(high, Math.max(low, Math.round(value / multipleOf) * multipleOf));
   };
   const params: Params = { ...asked.params };
   let aspect = asked.aspect;
   if (defaults.steps !== undefined && params['steps'] === undefined && takes('steps')) params['steps'] = fit('steps', defaults.steps);
-  const prefix = defaults.negative_prefix?.trim();
+  const prefix = defaults.negative_prefix?.trim().replace(/,+$/, '').trim();
   if (prefix && takes('negative')) {
     const negative = typeof params['negative'] === 'string' ? params['negative'].trim() : '';
     // Already there when a job made from a result carries its parent's negative ("prefix" or "prefix, …").

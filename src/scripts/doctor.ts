@@ -96,7 +96,8 @@ async function checkComfy(config: z.infer<typeof ComfyConfigSchema>, channels: C
       }
       for (const [channel, defaults] of Object.entries(channels)) {
         const template = defaults.template ? templates.get(defaults.template) : undefined;
-        if (template && fitness(template) === 'unfit') say(false, `channels.${channel}.template ${template.name} runs on no server; pick another, or give a server what it lacks (listed above)`);
+        // The bot falls back to the command's default there, so this is worth knowing rather than a failure.
+        if (template && fitness(template) === 'unfit') report({ status: 'warn', text: `channels.${channel}.template ${template.name} runs on no server, so that channel gets the command's default; pick another, or give a server what it lacks (listed above)` });
       }
     }
   } catch (error) {

@@ -39,7 +39,7 @@ export interface AdminDeps {
   reload: () => Promise<ReloadOutcome>;
   /** Per-channel defaults in effect, and the file they came from (shown by /bot settings). */
   channels?: () => ChannelDefaultsMap;
-  configFile?: string | undefined;
+  configFile?: () => string | undefined;
 }
 
 /** A template name from a file name: lowercase letters, digits, - and _, at most 32. */
@@ -104,7 +104,7 @@ export class AdminService {
       return [key, redact(Array.isArray(value) ? value.join(', ') : value === undefined ? '(not set)' : String(value))];
     });
     const channels = Object.entries(this.deps.channels?.() ?? {}).map(([id, defaults]) => `${id} (${Object.entries(defaults).map(([key, value]) => `${key}=${String(value)}`).join(', ')})`);
-    return [['CONFIG_FILE', this.deps.configFile ?? '(none)'], ['channels', redact(channels.join('; ') || '(none)')], ...entries];
+    return [['CONFIG_FILE', this.deps.configFile?.() ?? '(none)'], ['channels', redact(channels.join('; ') || '(none)')], ...entries];
   }
 
   /** /bot reload: what changed, what needs a restart, or why the new settings were refused. */

@@ -50,8 +50,10 @@ export class LiveConfig {
     readonly templates: Map<string, Template>,
     private readonly read: () => Promise<Reading>,
     private readonly applied: (outcome: Extract<ReloadOutcome, { ok: true }>) => void = () => {},
-    /** Whether unfinished jobs use a template: one removed from the files stays until they are done. */
+    /** Whether unfinished jobs use a template: one removed from the files stays in `retired` until they are done. */
     private readonly inUse: (template: string) => boolean = () => false,
+    /** Templates removed from the files that accepted jobs still need (the runner looks there); never offered for new jobs. */
+    readonly retired: Map<string, Template> = new Map(),
   ) {}
 
   reload(): Promise<ReloadOutcome> {
@@ -89,12 +91,12 @@ export class LiveConfig {
     const templatesBefore = JSON.stringify([...this.templates.values()].map(({ source: _, ...template }) => template));
     const templatesAfter = JSON.stringify([...reading.templates.values()].map(({ source: _, ...template }) => template));
     if (templatesBefore !== templatesAfter) {
-      const kept = [...this.templates.values()].filter((template) => !reading.templates.has(template.name) && this.inUse(template.name));
+      for (const template of this.templates.values()) if (!reading.templates.has(template.name)) this.retired.set(template.name, template);
       this.templates.clear();
       for (const [name, template] of reading.templates) this.templates.set(name, template);
-      for (const template of kept) this.templates.set(template.name, template);
       changed.push('templates');
     }
+    for (const name of this.retired.keys()) if (this.templates.has(name) || !this.inUse(name)) this.retired.delete(name);
     const outcome = { ok: true as const, changed, restartNeeded, overridden: reading.overridden ?? [] };
     this.applied(outcome);
     return outcome;

@@ -95,7 +95,7 @@ describe('config.yaml', () => {
 
   it('keeps the old settings when the file disappears or is emptied, instead of opening everything up to defaults', async () => {
     await rm(file);
-    await h.bot.waitForLog(/is gone \(the bot started with it\)/, 10_000);
+    await h.bot.waitForLog(/is gone \(the running settings came from it\)/, 10_000);
     expect(await refusal('a red dragon')).toContain('does not allow ("dragon")');
     await writeFile(file, '');
     expect(await reloadCommand()).toBe(`The new settings were refused; the old ones are still in use. Fix this and reload again:\n• ${file} is empty; to go back to every default on purpose, leave a comment line in it (# defaults)`);

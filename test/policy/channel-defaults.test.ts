@@ -20,6 +20,8 @@ describe('per-channel defaults', () => {
     expect(applyChannelDefaults({ params: {} }, { steps: 9, negative_prefix: 'x', size: '1:1' }, (param) => (param === 'prompt' ? {} : undefined))).toEqual({ params: {} });
     expect(applyChannelDefaults({ params: {} }, { steps: 120, size: '4096x64' }, () => ({ min: 64, max: 100 }))).toEqual({ params: { steps: 100, width: 100, height: 64 } });
     expect(applyChannelDefaults({ params: {} }, { size: '1000x700' }, () => ({ min: 64, max: 2048, multipleOf: 64 }))).toEqual({ params: { width: 1024, height: 704 } });
+    expect(applyChannelDefaults({ params: {} }, { size: '64x3000' }, () => ({ min: 100, max: 2000, multipleOf: 64 }))).toEqual({ params: { width: 128, height: 1984 } });
+    expect(applyChannelDefaults({ params: { negative: 'text' } }, { negative_prefix: 'lowres, ' }, takesAll)).toEqual({ params: { negative: 'lowres, text' } });
   });
 
   it('take a channel\'s own over its category\'s, key by key', () => {

@@ -35,14 +35,16 @@ describe('a reload', () => {
     expect(config.JOBS_PER_HOUR).toBe(30);
   });
 
-  it('keeps a template removed from the files while unfinished jobs use it, and drops it once they are done', async () => {
+  it('keeps a template removed from the files for the jobs using it, never for new ones, and lets it go once they are done', async () => {
     const templates = templatesOf('txt2img', 'old');
     let busy = true;
     const live = new LiveConfig(base(), {}, templates, async () => ({ ok: true, config: base(), channels: {}, templates: templatesOf('txt2img') }), () => {}, (name) => busy && name === 'old');
-    await live.reload();
-    expect([...templates.keys()].sort()).toEqual(['old', 'txt2img']);
+    expect(await live.reload()).toMatchObject({ changed: ['templates'] });
+    expect([...templates.keys()]).toEqual(['txt2img']);
+    expect([...live.retired.keys()]).toEqual(['old']);
+    expect(await live.reload()).toMatchObject({ changed: [] });
     busy = false;
     await live.reload();
-    expect([...templates.keys()]).toEqual(['txt2img']);
+    expect([...live.retired.keys()]).toEqual([]);
   });
 });
