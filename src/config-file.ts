@@ -84,17 +84,12 @@ export function parseConfigFile(text: string, fileName: string): ConfigFileResul
     return { ok: false, problems: doc.errors.map((error) => `${fileName}:${lines.linePos(error.pos[0]).line}: ${error.message.split('\n')[0]}`) };
   }
   const lineOf = (path: readonly string[]): number => lineIn(doc, lines, path);
-  let js: unknown;
-  try {
-    js = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    return { ok: false, problems: [`${fileName}: ${error instanceof Error ? error.message : String(error)}`] };
-  }
   const duplicates = duplicateChannels(doc);
   if (duplicates.length > 0) return { ok: false, problems: duplicates.map((id) => `${fileName}:${lineOf(['channels', id])}: channels.${id} is given twice (quoted and not); keep one`) };
   let root: unknown;
   try {
-    root = plain(js, new Set());
+    // Both refuse what aliases can do: expand too often (an alias bomb), or contain themselves.
+    root = plain(doc.toJS({ maxAliasCount: 100 }), new Set());
   } catch (error) {
     return { ok: false, problems: [`${fileName}: ${error instanceof Error ? error.message : String(error)}`] };
   }

@@ -6,7 +6,7 @@ import { loadTemplates, type Template } from './comfy/templates.js';
 import type { PromptResult } from './comfy/watcher.js';
 import { ComfyRunner } from './comfy/runner.js';
 import { BotConfigSchema, configuredDefaults, secretsOf } from './config.js';
-import { configFilePath, loadSettingsOrExit, readSettings } from './settings.js';
+import { configFilePath, loadSettingsOrExit, readSettings, type FileRead } from './settings.js';
 import { channelProblems, LiveConfig, type Reading } from './service/reload.js';
 import { watchFiles } from './ops/watch-files.js';
 import { Delivery } from './discord/delivery.js';
@@ -33,16 +33,8 @@ import { templateDirs } from './templates-registry.js';
 
 /** Feeds the metrics from the scheduler's and the pool's events. */
 function watchForMetrics(scheduler: Scheduler<PromptResult>, pool: ComfyPool, metrics: BotMetrics): void {
-  const running = new Set<string>();
-  scheduler.on('update', (job) => {
-    if (job.state !== 'running' || running.has(job.id)) return;
-    running.add(job.id);
-    metrics.started(job);
-  });
-  const ended = (job: Job, outcome: 'done' | 'failed' | 'cancelled'): void => {
-    running.delete(job.id);
-    metrics.finished(job, outcome, Date.now());
-  };
+  scheduler.on('started', (job) => metrics.started(job));
+  const ended = (job: Job, outcome: 'done' | 'failed' | 'cancelled'): void => metrics.finished(job, outcome, Date.now());
   scheduler.on('settled', (job, outcome) => ended(job, outcome));
   scheduler.on('failed', (job, error) => {
     metrics.comfyError(error.name);
@@ -100,7 +92,7 @@ async function main(): Promise<void> {
   const secrets = secretsOf(config);
   const logger: Logger = createLogger({ level: config.LOG_LEVEL, secrets });
   const redact = (text: string): string => scrub(text, secrets);
-  if (settings.overridden.length > 0) logger.info({ settings: settings.overridden }, `the environment overrides these settings of ${settings.file ?? 'config.yaml'}`);
+  if (settings.overridden.length > 0) logger.info({ settings: settings.overridden }, `the environment overrides these settings of ${settings.file?.path ?? 'config.yaml'}`);
   let templates: Map<string, Template>;
   try {
     templates = await loadTemplates(templateDirs(config.TEMPLATES_DIR));
@@ -109,7 +101,7 @@ async function main(): Promise<void> {
   }
   const channels = { ...settings.channels };
   const wrongChannels = channelProblems(channels, templates);
-  if (wrongChannels.length > 0) fatal(`Configuration problems in ${settings.file ?? 'config.yaml'}:\n${wrongChannels.map((problem) => `  - ${problem}`).join('\n')}`);
+  if (wrongChannels.length > 0) fatal(`Configuration problems in ${settings.file?.path ?? 'config.yaml'}:\n${wrongChannels.map((problem) => `  - ${problem}`).join('\n')}`);
   const pool = new ComfyPool(config.COMFYUI_URL.map((url) => serverFromSettings(url, config)), {
     clientId: `discord-bot-${config.DISCORD_APP_ID}`, timeoutMs: config.COMFYUI_TIMEOUT_MS, maxInFlightPerServer: config.COMFYUI_MAX_IN_FLIGHT,
     pollIntervalMs: config.COMFYUI_POLL_MS, fallbackPollIntervalMs: Math.min(1_000, config.COMFYUI_POLL_MS), healthBaseMs: config.COMFYUI_RETRY_MS,
@@ -180,16 +172,12 @@ async function main(): Promise<void> {
       ? messagesFor(job.locale).say('queue.paused', { id: job.id, position })
       : queuedText(messagesFor(job.locale), job.id, position, comfyDown, etaOf({ scheduler, estimates, pool }, job))),
   });
-  // The file the running settings came from (a reload may not silently drop it), and the one a reload is applying.
-  let configFile = settings.read;
-  let pendingFile: typeof configFile;
   // config.yaml, the environment and the templates, read again: what /bot reload and a change to the files do.
-  const reread = async (): Promise<Reading> => {
-    const read = readSettings(BotConfigSchema, process.env, { keep: configFile });
+  const reread = async (keep: FileRead | undefined): Promise<Reading> => {
+    const read = readSettings(BotConfigSchema, process.env, { keep });
     if (!read.ok) return read;
-    pendingFile = read.read;
     try {
-      return { ok: true, config: read.config, channels: read.channels, overridden: read.overridden, templates: await loadTemplates(templateDirs(config.TEMPLATES_DIR)) };
+      return { ...read, templates: await loadTemplates(templateDirs(config.TEMPLATES_DIR)) };
     } catch (error) {
       return { ok: false, problems: [(error as Error).message] };
     }
@@ -197,10 +185,9 @@ async function main(): Promise<void> {
   const live = new LiveConfig(config, channels, templates, reread, (outcome) => {
     if (outcome.changed.length > 0) logger.info({ changed: outcome.changed }, 'settings reloaded');
     if (outcome.restartNeeded.length > 0) logger.warn({ settings: outcome.restartNeeded }, 'these settings changed but take effect only after a restart');
-    configFile = pendingFile;
     defaultsDeps.configured = configuredDefaults(config);
     void chooseDefaults(defaultsDeps, false);
-  }, (template) => scheduler.jobsWhere((job) => job.template === template && !FINAL_STATES.has(job.state)).length > 0, retired);
+  }, (template) => scheduler.jobsWhere((job) => job.template === template && !FINAL_STATES.has(job.state)).length > 0, retired, settings.file);
   const reload = async () => {
     const outcome = await live.reload();
     if (!outcome.ok) logger.error({ problems: outcome.problems }, 'the new settings were refused; the old ones are kept');
@@ -210,7 +197,7 @@ async function main(): Promise<void> {
     { path: configFilePath(), kind: 'file' },
     ...(config.TEMPLATES_DIR ? [{ path: config.TEMPLATES_DIR, kind: 'folder' as const }] : []),
   ], () => void reload());
-  const admin = new AdminService({ config, templates, pool, scheduler, redact, reload, channels: () => channels, configFile: () => configFile?.path });
+  const admin = new AdminService({ config, templates, pool, scheduler, redact, reload, channels: () => channels, configFile: () => live.file?.path });
   bindEvents(client, {
     jobs, admin, messages: messagesFor('en'), logger, redact, now: Date.now,
     // Read on every use, so a reload of config.yaml applies at once.

@@ -24,11 +24,11 @@ export function configFilePath(env: Record<string, string | undefined> = process
  * The settings from config.yaml (optional, unless CONFIG_FILE names it) and the environment, which wins. Reads the
  * file now, so it is also how a reload re-reads it; never throws, never prints.
  */
-export function readSettings<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined> = process.env, options: ReadOptions = {}): ConfigResult<z.infer<T>> & { file?: string; read?: FileRead } {
+export function readSettings<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined> = process.env, options: ReadOptions = {}): ConfigResult<z.infer<T>> & { file?: FileRead } {
   const path = configFilePath(env);
   const named = Boolean(env['CONFIG_FILE']?.trim());
   // A reload must not quietly fall back to every default (access lists included) because the file vanished or was
-  // truncated mid-save: the file the bot started with must still be there, with something in it.
+  // truncated mid-save: the file the running settings came from must still be there, with something in it.
   if (options.keep && !existsSync(options.keep.path)) return { ok: false, problems: [`${options.keep.path} is gone (the running settings came from it); put it back, or restart the bot to run without it`] };
   if (!existsSync(path)) {
     if (named) return { ok: false, problems: [`CONFIG_FILE is ${path}, which does not exist; create it or unset CONFIG_FILE`] };
@@ -46,7 +46,7 @@ export function readSettings<T extends z.ZodObject>(schema: T, env: Record<strin
   }
   const parsed = parseConfigFile(text, path);
   if (!parsed.ok) return parsed;
-  return { ...parseConfig(schema, env, { name: path, parsed: parsed.file }), file: path, read: { path, hadContent } };
+  return { ...parseConfig(schema, env, { name: path, parsed: parsed.file }), file: { path, hadContent } };
 }
 
 /** Reads the settings or exits 1 with every problem in one list: never a stack trace. */

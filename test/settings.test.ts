@@ -19,10 +19,10 @@ afterEach(async () => {
 /** Reads as the bot does at start, then as each reload does (keeping the file the running settings came from). */
 function reader(path: string) {
   const process = { ...env, CONFIG_FILE: path };
-  let keep: ReturnType<typeof readSettings>['read'];
+  let keep: ReturnType<typeof readSettings>['file'];
   return (): ReturnType<typeof readSettings> => {
     const result = readSettings(BotConfigSchema, process, { keep });
-    if (result.ok) keep = result.read;
+    if (result.ok) keep = result.file;
     return result;
   };
 }

@@ -1,9 +1,8 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
-import { UserError } from '../discord/user-error.js';
 import { decimal, text, wholeNumber } from './options.js';
-import { attachmentInfo, paramsOf, readOptions, submitJob, suggestJobOption } from './shared.js';
+import { paramsOf, readOptions, submitWithPicture, suggestJobOption } from './shared.js';
 import type { Command } from './command.js';
 
 const data = new SlashCommandBuilder()
@@ -33,11 +32,8 @@ const OptionsSchema = z.object({
 export const img2img = {
   data,
   async execute(interaction, deps, caller) {
-    const attachment = interaction.options.getAttachment('image');
-    if (!attachment) throw new UserError('image.missing');
     const { template, ...rest } = readOptions(interaction, OptionsSchema);
-    const fetchInput = () => deps.fetchImage(attachmentInfo(attachment));
-    await submitJob(interaction, deps, caller, { kind: 'img2img', template, params: paramsOf(rest), fetchInput });
+    await submitWithPicture(interaction, deps, caller, { kind: 'img2img', template, params: paramsOf(rest) });
   },
   async autocomplete(interaction, deps) {
     await suggestJobOption(interaction, deps, 'img2img');

@@ -1,9 +1,8 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { MAX_SEED } from '../comfy/templates.js';
-import { UserError } from '../discord/user-error.js';
 import { text, wholeNumber } from './options.js';
-import { attachmentInfo, paramsOf, readOptions, submitJob, suggestJobOption } from './shared.js';
+import { paramsOf, readOptions, submitWithPicture, suggestJobOption } from './shared.js';
 import type { Command } from './command.js';
 
 const data = new SlashCommandBuilder()
@@ -27,12 +26,8 @@ const OptionsSchema = z.object({
 export const img2vid = {
   data,
   async execute(interaction, deps, caller) {
-    const attachment = interaction.options.getAttachment('image');
-    if (!attachment) throw new UserError('image.missing');
     const { template, ...rest } = readOptions(interaction, OptionsSchema);
-    // The download is the slow part: it starts only once the options and the member's limits have passed.
-    const fetchInput = () => deps.fetchImage(attachmentInfo(attachment));
-    await submitJob(interaction, deps, caller, { kind: 'img2vid', template, params: paramsOf(rest), fetchInput });
+    await submitWithPicture(interaction, deps, caller, { kind: 'img2vid', template, params: paramsOf(rest) });
   },
   async autocomplete(interaction, deps) {
     await suggestJobOption(interaction, deps, 'img2vid');

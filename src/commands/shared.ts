@@ -1,6 +1,7 @@
 import type { Attachment, AutocompleteInteraction, ChatInputCommandInteraction, RepliableInteraction } from 'discord.js';
 import type { z } from 'zod';
 import type { AttachmentInfo } from '../discord/input-image.js';
+import { UserError } from '../discord/user-error.js';
 import type { Job, JobKind } from '../jobs/job.js';
 import type { ReplyTarget, Requester, SubmitRequest } from '../service/jobs.js';
 import type { CommandDeps } from './command.js';
@@ -50,6 +51,18 @@ export async function submitJob(
 ): Promise<Job> {
   const defer = deferOnce(interaction);
   return deps.jobs.submit({ ...request, requester: caller, reply: replyTo(interaction), whenSlow: defer, beforeQueue: defer });
+}
+
+/** A job made from the attached `image` (/img2img, /img2vid): the download starts only once every cheap check has passed. */
+export async function submitWithPicture(
+  interaction: ChatInputCommandInteraction,
+  deps: CommandDeps,
+  caller: Requester,
+  request: Pick<SubmitRequest, 'kind' | 'template' | 'params'>,
+): Promise<Job> {
+  const attachment = interaction.options.getAttachment('image');
+  if (!attachment) throw new UserError('image.missing');
+  return submitJob(interaction, deps, caller, { ...request, fetchInput: () => deps.fetchImage(attachmentInfo(attachment)) });
 }
 
 /** Answers autocomplete with up to 25 choices containing what the member typed. */

@@ -245,7 +245,7 @@ export class Delivery {
     // Outputs already shown (a split result cut short by a restart) are not sent again; the rest follow them.
     const shown = new Set(job.delivered ?? []);
     if (job.recovered && shown.size === 0 && (await this.alreadyDelivered(job))) {
-      this.options.logger.info({ ...this.about(job) }, 'already delivered before the restart');
+      this.options.logger.info(this.about(job), 'already delivered before the restart');
       return 'done';
     }
     if (result.outputs.length === 0) {

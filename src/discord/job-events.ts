@@ -35,13 +35,9 @@ function statusOf(ctx: JobEventDeps, job: Job): string | undefined {
 /** Connects the scheduler's events to Discord delivery: progress, results, failures, outages. */
 export function wireJobEvents(ctx: JobEventDeps): void {
   const { scheduler, delivery, logger } = ctx;
-  const started = new Set<string>();
+  scheduler.on('started', (job) => logger.info({ job: job.id, server: ctx.pool.labelOf(job.backend), template: job.template }, 'job started'));
   scheduler.on('update', (job) => {
     if (FINAL_STATES.has(job.state)) return;
-    if (job.state === 'running' && !started.has(job.id)) {
-      started.add(job.id);
-      logger.info({ job: job.id, server: ctx.pool.labelOf(job.backend), template: job.template }, 'job started');
-    }
     const text = statusOf(ctx, job);
     if (text) delivery.progress(job, text);
     if (job.state === 'submitted' && !job.progress) {
@@ -54,7 +50,6 @@ export function wireJobEvents(ctx: JobEventDeps): void {
   scheduler.on('completed', (job, result) => {
     if (job.runMs !== undefined) ctx.estimates.record({ template: job.template, server: job.backend, ms: job.runMs });
     ctx.estimates.forget(job.id);
-    started.delete(job.id);
     void delivery.complete(job, result).then((outcome) => {
       logger.info({ job: job.id, server: ctx.pool.labelOf(job.backend), outcome, files: result.outputs.length, ms: (job.finishedAt ?? 0) - job.createdAt }, 'job delivered');
       scheduler.settle(job, outcome);
@@ -62,12 +57,10 @@ export function wireJobEvents(ctx: JobEventDeps): void {
   });
   scheduler.on('failed', (job, error) => {
     ctx.estimates.forget(job.id);
-    started.delete(job.id);
     void delivery.fail(job, error);
   });
   scheduler.on('cancelled', (job) => {
     ctx.estimates.forget(job.id);
-    started.delete(job.id);
     logger.info({ job: job.id, server: ctx.pool.labelOf(job.backend) }, 'job cancelled');
   });
   scheduler.on('cancelled', (job) => void delivery.notice(job, 'cancelled', { id: job.id }));

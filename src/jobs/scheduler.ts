@@ -100,6 +100,8 @@ export class QuotaError extends Error {
 export interface SchedulerEvents<Result> {
   /** State or progress changed. */
   update: [Job];
+  /** ComfyUI began running the job (once per run; a job resumed after a restart was started before). */
+  started: [Job];
   /** The backend finished the job: deliver `result`, then call `settle`. */
   completed: [Job, Result];
   /** Delivery of a completed job is over: its result reached Discord, or could not. */
@@ -389,6 +391,7 @@ export class Scheduler<Result> extends EventEmitter<SchedulerEvents<Result>> {
           job.state = 'running';
           job.startedAt = this.now();
           this.save(job);
+          this.emit('started', job);
         }
         job.progress = progress;
         this.emit('update', job);

@@ -38,9 +38,9 @@ const report = (check: Check): void => {
 const say = (ok: boolean, text: string): void => report({ status: ok ? 'ok' : 'fail', text });
 
 const bot = readSettings(BotConfigSchema);
-if (bot.ok) say(true, `the config is valid${bot.file ? ` (${bot.file} and the environment)` : ' (the environment; no config.yaml)'}`);
+if (bot.ok) say(true, `the config is valid${bot.file ? ` (${bot.file.path} and the environment)` : ' (the environment; no config.yaml)'}`);
 else for (const problem of bot.problems) say(false, `config: ${problem}`);
-if (bot.ok && bot.overridden.length > 0) report({ status: 'warn', text: `the environment (or .env) overrides ${bot.overridden.join(', ')} of ${bot.file}` });
+if (bot.ok && bot.overridden.length > 0) report({ status: 'warn', text: `the environment (or .env) overrides ${bot.overridden.join(', ')} of ${bot.file?.path ?? 'config.yaml'}` });
 const comfy = readSettings(ComfyConfigSchema);
 if (bot.ok) {
   for (const check of await checkDiscord(bot.config, commands.map((command) => command.data))) report(check);

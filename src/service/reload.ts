@@ -1,6 +1,7 @@
 import type { ChannelDefaults, ChannelDefaultsMap } from '../config-file.js';
 import type { BotConfig } from '../config.js';
 import type { Template } from '../comfy/templates.js';
+import type { FileRead } from '../settings.js';
 
 /**
  * Settings that built long-lived things (connections, the ledger, the HTTP port, the scheduler's limits, the log):
@@ -15,7 +16,7 @@ export const RESTART_ONLY: ReadonlySet<keyof BotConfig> = new Set<keyof BotConfi
 
 /** What a read of config.yaml, the environment and the templates gave. */
 export type Reading =
-  | { ok: true; config: BotConfig; channels: ChannelDefaultsMap; templates: Map<string, Template>; overridden?: string[] }
+  | { ok: true; config: BotConfig; channels: ChannelDefaultsMap; templates: Map<string, Template>; overridden?: string[]; file?: FileRead | undefined }
   | { ok: false; problems: string[] };
 
 /** `overridden`: keys config.yaml sets that the environment overrides (an edit to them in the file changes nothing). */
@@ -48,13 +49,20 @@ export class LiveConfig {
     readonly config: BotConfig,
     readonly channels: Record<string, ChannelDefaults>,
     readonly templates: Map<string, Template>,
-    private readonly read: () => Promise<Reading>,
+    /** Reads everything again; `keep` is the config file the running settings came from, which it may not drop. */
+    private readonly read: (keep: FileRead | undefined) => Promise<Reading>,
     private readonly applied: (outcome: Extract<ReloadOutcome, { ok: true }>) => void = () => {},
     /** Whether unfinished jobs use a template: one removed from the files stays in `retired` until they are done. */
     private readonly inUse: (template: string) => boolean = () => false,
     /** Templates removed from the files that accepted jobs still need (the runner looks there); never offered for new jobs. */
     readonly retired: Map<string, Template> = new Map(),
+    /** The config file the running settings came from (none: environment only). */
+    private current: FileRead | undefined = undefined,
   ) {}
+
+  get file(): FileRead | undefined {
+    return this.current;
+  }
 
   reload(): Promise<ReloadOutcome> {
     this.last = this.last.then(() => this.reloadNow(), () => this.reloadNow());
@@ -64,7 +72,7 @@ export class LiveConfig {
   private async reloadNow(): Promise<ReloadOutcome> {
     let reading: Reading;
     try {
-      reading = await this.read();
+      reading = await this.read(this.current);
     } catch (error) {
       return { ok: false, problems: [(error as Error).message] };
     }
@@ -97,6 +105,7 @@ export class LiveConfig {
       changed.push('templates');
     }
     for (const name of this.retired.keys()) if (this.templates.has(name) || !this.inUse(name)) this.retired.delete(name);
+    this.current = reading.file;
     const outcome = { ok: true as const, changed, restartNeeded, overridden: reading.overridden ?? [] };
     this.applied(outcome);
     return outcome;

@@ -47,4 +47,20 @@ describe('a reload', () => {
     await live.reload();
     expect([...live.retired.keys()]).toEqual([]);
   });
+
+  it('asks each reading to keep the config file the running settings came from, the last one applied', async () => {
+    const kept: unknown[] = [];
+    const files = [{ path: '/a.yaml', hadContent: true }, undefined];
+    let reads = 0;
+    const live = new LiveConfig(base(), {}, templatesOf('txt2img'), async (keep) => {
+      kept.push(keep);
+      const file = files[reads++];
+      return reads === 2 ? { ok: false, problems: ['nope'] } : { ok: true, config: base(), channels: {}, templates: templatesOf('txt2img'), file };
+    }, () => {}, () => false, new Map(), { path: '/start.yaml', hadContent: false });
+    await live.reload();
+    await live.reload();
+    await live.reload();
+    expect(kept).toEqual([{ path: '/start.yaml', hadContent: false }, { path: '/a.yaml', hadContent: true }, { path: '/a.yaml', hadContent: true }]);
+    expect(live.file).toBeUndefined();
+  });
 });
